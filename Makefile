@@ -1,0 +1,130 @@
+# skep: eBPF outside the kernel.  Plain, non-recursive GNU make; every output
+# goes under $(BUILD).  `make help` lists the targets.
+
+BUILD ?= build
+CC ?= gcc
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 60
+CONFORMANCE_DIR ?= ../shared/conformance/tests
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=int-conversion
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -fvisibility=hidden -Iinclude -Isrc -MMD -MP
+LDFLAGS += $(EXTRA_LDFLAGS)
+LDLIBS := -lpthread
+
+LIB_SRCS := $(wildcard src/*/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/interp/interp_checked.o
+LIB := $(BUILD)/libskep.a
+
+SKEP_SRCS := $(wildcard tools/skep/*.c)
+SKEP_OBJS := $(SKEP_SRCS:%.c=$(BUILD)/obj/%.o)
+SKEP := $(BUILD)/skep
+PLUGIN := $(BUILD)/skep-conformance-plugin
+
+TEST_COMMON := $(wildcard tests/lib/*.c)
+TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(wildcard tests/*/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BIN := $(BUILD)/bench/skep-bench
+
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all deps test check conformance asan fuzz bench format install example help clean
+.DEFAULT_GOAL := all
+
+all: $(DEPS_STAMP) $(LIB) $(SKEP) $(PLUGIN) $(TEST_BINS)
+
+help:
+	@echo "make            build libskep, the skep CLI, the conformance plugin and the tests"
+	@echo "make example    build and run the bundled example program"
+	@echo "make test       run every test; ends with 'N passed, N failed, N skipped'"
+	@echo "make asan       the tests under AddressSanitizer + UBSan (in build/asan)"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)"
+	@echo "make bench      benchmarks: interpreter vs kernel JIT vs gcc -O2, as ratios"
+	@echo "make conformance  the bpf_conformance suite (CONFORMANCE_DIR=...)"
+	@echo "make format     clang-format every source file"
+	@echo "make install PREFIX=/usr/local"
+
+# Installs missing Debian packages (as root) or says which to install.
+$(DEPS_STAMP): scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+deps: $(DEPS_STAMP)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The checked interpreter is the same source compiled with its checks on.
+$(BUILD)/obj/src/interp/interp_checked.o: src/interp/interp.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DSKEP_INTERP_CHECKED -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SKEP): $(SKEP_OBJS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(PLUGIN): $(BUILD)/obj/tools/conformance/plugin.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_COMMON_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test check: all
+	@SKEP_BUILD=$(BUILD) CONFORMANCE_DIR=$(CONFORMANCE_DIR) sh tests/run.sh
+
+conformance: $(PLUGIN) $(BUILD)/tests/conformance/test_conformance
+	@SKEP_BUILD=$(BUILD) CONFORMANCE_DIR=$(CONFORMANCE_DIR) sh tests/run.sh conformance
+
+asan:
+	$(MAKE) BUILD=build/asan CC=$(CC) \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+example: all
+	@sh scripts/example.sh $(BUILD)
+
+# libFuzzer needs clang; the library is rebuilt with coverage in build/fuzz.
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz: $(DEPS_STAMP)
+	$(MAKE) BUILD=build/fuzz CC=clang EXTRA_CFLAGS="$(FUZZ_FLAGS)" fuzz-bins
+	@for f in $(FUZZ_BINS:$(BUILD)/%=build/fuzz/fuzz/%); do \
+		echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+		mkdir -p build/fuzz/corpus/$$(basename $$f); \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$(basename $$f) \
+			tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -n 12 || exit 1; \
+	done
+fuzz-bins: $(FUZZ_BINS)
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+bench: all $(BENCH_BIN)
+	@$(BENCH_BIN)
+$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_COMMON_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/skep
+	install -m 755 $(SKEP) $(DESTDIR)$(PREFIX)/bin/skep
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libskep.a
+	install -m 644 include/skep/*.h $(DESTDIR)$(PREFIX)/include/skep/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

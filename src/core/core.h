@@ -1,0 +1,33 @@
+/* The objects behind the public API: the VM (helper table) and a loaded
+ * program.  Internal to libskep. */
+#ifndef SKEP_CORE_CORE_H
+#define SKEP_CORE_CORE_H
+
+#include "skep/skep.h"
+#include "isa/isa.h"
+#include "interp/interp.h"
+
+struct vm_helper {
+	skep_helper_fn fn;
+	char *name;
+};
+
+struct skep_vm {
+	struct vm_helper *helpers; /* dense, indexed by helper id */
+	size_t nr_helpers;
+};
+
+struct skep_prog {
+	struct skep_vm *vm;
+	struct bpf_insn *raw;
+	size_t len;
+	struct isa_prog isa;
+	struct interp_code code;
+};
+
+/* The function registered for a helper id, or NULL. */
+skep_helper_fn vm_helper_lookup(const struct skep_vm *vm, uint64_t id);
+/* Registers skep's own helpers (kernel ids) in a new VM. */
+int helpers_register_builtin(struct skep_vm *vm);
+
+#endif

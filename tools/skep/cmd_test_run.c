@@ -1,0 +1,178 @@
+/* skep test-run: run a program as BPF_PROG_TEST_RUN would, print r0, the time
+ * per run and the memory as the program left it. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+struct test_run_args {
+	const char *prog;
+	const char *mem;
+	unsigned long repeat;
+	enum skep_exec_mode mode;
+	uint64_t budget;
+	int json;
+};
+
+static void test_run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: skep test-run PROG [--mem FILE] [--repeat N] [--interp | --checked]\n"
+		"                      [--budget N] [--json]\n\n"
+		"Runs PROG (FILE.s assembly or FILE.bin raw instructions) with r1 pointing at\n"
+		"a writable copy of --mem and r2 holding its length, and prints r0.\n"
+		"  --mem FILE    input memory (bytes of FILE); data_out is it after the run\n"
+		"  --repeat N    run N times and report the mean time per run\n"
+		"  --interp      the interpreter without runtime checks (default)\n"
+		"  --checked     the interpreter checking every memory access and counting\n"
+		"                instructions: faults name the instruction, address and region\n"
+		"  --budget N    instruction budget of a checked run (default %llu)\n"
+		"  --json        one JSON object: retval, runs, ns_per_run, data_out\n",
+		(unsigned long long)SKEP_DEFAULT_INSN_BUDGET);
+}
+
+static int test_run_parse(int argc, char **argv, struct test_run_args *a)
+{
+	static const struct option opts[] = {
+		{"mem", required_argument, NULL, 'm'},   {"repeat", required_argument, NULL, 'r'},
+		{"interp", no_argument, NULL, 'i'},      {"checked", no_argument, NULL, 'c'},
+		{"budget", required_argument, NULL, 'b'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	*a = (struct test_run_args){.repeat = 1, .mode = SKEP_EXEC_INTERP};
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			a->mem = optarg;
+			break;
+		case 'r':
+			a->repeat = strtoul(optarg, &end, 0);
+			if (*end || a->repeat == 0)
+				return fprintf(stderr, "skep: --repeat wants a positive number\n"), -1;
+			break;
+		case 'i':
+			a->mode = SKEP_EXEC_INTERP;
+			break;
+		case 'c':
+			a->mode = SKEP_EXEC_CHECKED;
+			break;
+		case 'b':
+			a->budget = strtoull(optarg, &end, 0);
+			if (*end)
+				return fprintf(stderr, "skep: --budget wants a number\n"), -1;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'h':
+			test_run_usage(stdout);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (optind + 1 != argc)
+		return fprintf(stderr, "skep: test-run takes one program\n"), -1;
+	a->prog = argv[optind];
+	return 0;
+}
+
+static double test_run_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void test_run_print(const struct test_run_args *a, const struct skep_run_result *res,
+			   double ns, const uint8_t *mem, size_t mem_len)
+{
+	char *hex = cli_hex(mem ? mem : (const uint8_t *)"", mem_len);
+
+	if (a->json)
+		printf("{\"retval\": %" PRIu64 ", \"runs\": %lu, \"ns_per_run\": %.1f, "
+		       "\"data_out\": \"%s\"}\n",
+		       res->retval, a->repeat, ns, hex ? hex : "");
+	else
+		printf("retval: %" PRIu64 " (0x%" PRIx64 ")\nruns: %lu\nns/run: %.1f\n%s%s%s",
+		       res->retval, res->retval, a->repeat, ns, mem_len ? "data_out: " : "",
+		       mem_len ? hex : "", mem_len ? "\n" : "");
+	free(hex);
+}
+
+static int test_run_exec(const struct test_run_args *a, struct skep_prog *prog, uint8_t *mem,
+			 size_t mem_len)
+{
+	char log[4096] = "";
+	struct skep_region region = {mem, mem_len, 1, "mem"};
+	struct skep_run_opts ro = {
+		.sz = sizeof(ro),
+		.args = {(uint64_t)(uintptr_t)mem, mem_len},
+		.regions = &region,
+		.nr_regions = mem ? 1 : 0,
+		.packet = mem,
+		.packet_len = mem_len,
+		.mode = a->mode,
+		.insn_budget = a->budget,
+		.log_buf = log,
+		.log_size = sizeof(log),
+	};
+	struct skep_run_result res;
+	double t0 = test_run_now_ns();
+
+	for (unsigned long i = 0; i < a->repeat; i++) {
+		int err = skep_prog_run(prog, &ro, &res);
+		if (err) {
+			fprintf(stderr, "skep: run failed: %s", log[0] ? log : strerror(-err));
+			return CLI_NEGATIVE;
+		}
+	}
+	test_run_print(a, &res, (test_run_now_ns() - t0) / a->repeat, mem, mem_len);
+	return CLI_OK;
+}
+
+int cmd_test_run(int argc, char **argv)
+{
+	struct test_run_args a;
+	struct skep_insn *insns = NULL;
+	size_t len = 0, mem_len = 0;
+	uint8_t *mem = NULL;
+	struct skep_vm *vm = NULL;
+	struct skep_prog *prog = NULL;
+	char log[4096] = "";
+	struct skep_load_opts lo = {.sz = sizeof(lo), .log_buf = log, .log_size = sizeof(log)};
+	int rc = CLI_USAGE, err;
+
+	if (test_run_parse(argc, argv, &a)) {
+		test_run_usage(stderr);
+		return CLI_USAGE;
+	}
+	if (cli_read_program(a.prog, &insns, &len))
+		goto out;
+	if (a.mem && !(mem = cli_read_file(a.mem, &mem_len)))
+		goto out;
+	vm = skep_vm_new();
+	if (!vm)
+		goto out;
+	err = skep_prog_load(vm, insns, len, &lo, &prog);
+	if (err) {
+		fprintf(stderr, "skep: %s: program rejected:\n%s", a.prog, log);
+		rc = CLI_NEGATIVE;
+		goto out;
+	}
+	rc = test_run_exec(&a, prog, mem_len ? mem : NULL, mem_len);
+out:
+	skep_prog_free(prog);
+	skep_vm_free(vm);
+	free(insns);
+	free(mem);
+	return rc;
+}

@@ -1,0 +1,30 @@
+/* skep: the command line.  One file per subcommand; this one dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{"test-run", cmd_test_run, "run a program once or N times and print r0"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: skep <command> [args]   (skep <command> --help for details)\n\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "skep: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
