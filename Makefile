@@ -37,6 +37,7 @@ DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check conformance asan fuzz bench format install example help clean
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(DEPS_STAMP) $(LIB) $(SKEP) $(PLUGIN) $(TEST_BINS)
 
@@ -98,11 +99,15 @@ example: all
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz: $(DEPS_STAMP)
 	$(MAKE) BUILD=build/fuzz CC=clang EXTRA_CFLAGS="$(FUZZ_FLAGS)" fuzz-bins
-	@for f in $(FUZZ_BINS:$(BUILD)/%=build/fuzz/fuzz/%); do \
-		echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-		mkdir -p build/fuzz/corpus/$$(basename $$f); \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$(basename $$f) \
-			tests/fuzz/seeds/$$(basename $$f) 2>&1 | tail -n 12 || exit 1; \
+	@for name in $(notdir $(FUZZ_BINS)); do \
+		f=build/fuzz/fuzz/$$name; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		mkdir -p build/fuzz/corpus/$$name; \
+		if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build/fuzz/corpus/$$name >build/fuzz/$$name.log 2>&1; then \
+			tail -n 40 build/fuzz/$$name.log; echo "fuzz: $$name FAILED"; exit 1; \
+		fi; \
+		grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done)" build/fuzz/$$name.log; \
 	done
 fuzz-bins: $(FUZZ_BINS)
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)

@@ -83,6 +83,7 @@ struct skep_region {
 enum skep_exec_mode {
 	SKEP_EXEC_INTERP,  /* the interpreter, no runtime checks (verified programs) */
 	SKEP_EXEC_CHECKED, /* the interpreter, every access checked against the regions */
+	SKEP_EXEC_JIT,     /* native code, compiled on first use (x86-64) */
 };
 
 struct skep_run_opts {
