@@ -58,14 +58,19 @@ $(DEPS_STAMP): scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The checked interpreter is the same source compiled with its checks on.
 $(BUILD)/obj/src/interp/interp_checked.o: src/interp/interp.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DSKEP_INTERP_CHECKED -c $< -o $@
+	@$(if $(Q),echo "  CC      $< (checked)")
+	$(Q)$(CC) $(ALL_CFLAGS) -DSKEP_INTERP_CHECKED -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -114,11 +119,37 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-bench: all $(BENCH_BIN)
-	@$(BENCH_BIN)
-$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(TEST_COMMON_OBJS) $(LIB)
+# ---- bench: begin ----
+# Each bench/progs/NAME.c is built twice: by clang -target bpf into raw BPF
+# instructions, $(BUILD)/bench/NAME.bin (the .text of NAME.bpf.o), for skep and
+# the kernel; and by gcc -O2 into the bench binary as bench_native_NAME.
+BPF_CLANG ?= clang
+LLVM_OBJCOPY ?= llvm-objcopy
+LLVM_READELF ?= llvm-readelf
+BPF_CFLAGS := -O2 -target bpf -mcpu=v3 -fno-builtin -Wall -Wextra
+BENCH_PROG_SRCS := $(wildcard bench/progs/*.c)
+BENCH_PROG_BINS := $(BENCH_PROG_SRCS:bench/progs/%.c=$(BUILD)/bench/%.bin)
+BENCH_NATIVE_OBJS := $(BENCH_PROG_SRCS:%.c=$(BUILD)/obj/%.o)
+
+bench: all $(BENCH_BIN) $(BENCH_PROG_BINS)
+	@$(BENCH_BIN) $(BUILD)/bench
+$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(BENCH_NATIVE_OBJS) $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The native builds are -O2 whatever CFLAGS says.
+$(BUILD)/obj/bench/progs/%.o: bench/progs/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -O2 -c $< -o $@
+.PRECIOUS: $(BUILD)/bench/%.bpf.o
+$(BUILD)/bench/%.bpf.o: bench/progs/%.c bench/progs/prog.h
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+# The .text must stand alone: no relocations (globals, calls, .rodata tables).
+$(BUILD)/bench/%.bin: $(BUILD)/bench/%.bpf.o
+	@if $(LLVM_READELF) -r $< | grep -q 'Relocation section'; then \
+		echo "$<: has relocations; a bench program must be self-contained" >&2; exit 1; fi
+	$(LLVM_OBJCOPY) -O binary --only-section=.text $< $@
+# ---- bench: end ----
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

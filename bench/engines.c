@@ -208,12 +208,12 @@ static int native_run(struct bench_slot *s, uint64_t n, uint64_t *ns, uint64_t *
 }
 
 const struct bench_engine bench_engines[] = {
-	{.name = "skep-interp", .abbr = "interp", .result_bits = 64, .init = skep_init,
+	{.name = "skep-interp", .abbr = "intp", .result_bits = 64, .init = skep_init,
 	 .open = skep_interp_open, .run = skep_interp_run, .close = skep_close,
 	 .fini = skep_fini},
 	/* Not written yet: the column prints "-". */
 	{.name = "skep-jit", .abbr = "jit", .result_bits = 64},
-	{.name = "kernel-jit", .abbr = "kern", .result_bits = 32, .init = kernel_init,
+	{.name = "kernel-jit", .abbr = "kjit", .result_bits = 32, .init = kernel_init,
 	 .open = kernel_open, .run = kernel_run, .close = kernel_close},
 	{.name = "native", .abbr = "nat", .result_bits = 64, .open = native_open,
 	 .run = native_run},

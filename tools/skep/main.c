@@ -5,6 +5,8 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
+	{"asm", cmd_asm, "assemble conformance-dialect assembly into raw instructions"},
+	{"disasm", cmd_disasm, "print a program's instructions (kernel or conformance syntax)"},
 	{"test-run", cmd_test_run, "run a program once or N times and print r0"},
 };
 

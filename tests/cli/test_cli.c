@@ -1,0 +1,111 @@
+/* The skep command line as users and scripts drive it: outputs, the --json
+ * shape of ARCHITECTURE.md, and exit codes (0 ok, 1 negative verdict,
+ * 2 usage or input error).  Runs $SKEP_BUILD/skep from the repository root. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/harness.h"
+
+static const char *build_dir(void)
+{
+	return getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
+}
+
+/* Runs `skep ARGS` (shell syntax), collecting stdout+stderr; returns the exit code. */
+static int cli_run(const char *args, char *out, size_t size)
+{
+	char cmd[2048];
+	size_t n = 0;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s/skep %s 2>&1", build_dir(), args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void expect(struct harness *h, const char *name, const char *args, int code,
+		   const char *needle)
+{
+	char out[16384];
+	int rc = cli_run(args, out, sizeof(out));
+
+	harness_check(h, rc == code && (!needle || strstr(out, needle)), name,
+		      "exit %d (want %d), output lacks \"%s\":\n%s", rc, code, needle ? needle : "",
+		      out);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+int main(void)
+{
+	struct harness h = {0};
+	char tmp[] = "/tmp/skep-cli-XXXXXX", args[1024], path[512];
+	/* r0 = *(u32 *)(r1 + 64): past the end of an 8-byte --mem */
+	static const unsigned char oob[] = {0x61, 0x10, 0x40, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
+	static const unsigned char badop[] = {0xff, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
+
+	if (access("examples/fnv1a.s", R_OK) != 0) {
+		harness_skip(&h, "cli", "run from the repository root (examples/ not found)");
+		return harness_exit(&h);
+	}
+	if (!mkdtemp(tmp))
+		return 1;
+	expect(&h, "help", "--help", 0, "test-run");
+	expect(&h, "no_command", "", 2, "usage");
+	expect(&h, "unknown_command", "frobnicate", 2, "unknown command");
+	snprintf(args, sizeof(args), "asm examples/fnv1a.s -o %s/fnv1a.bin", tmp);
+	expect(&h, "asm", args, 0, NULL);
+	snprintf(args, sizeof(args), "disasm %s/fnv1a.bin", tmp);
+	expect(&h, "disasm_kernel_syntax", args, 0, "   8: r6 = *(u8 *)(r5 + 0)");
+	snprintf(args, sizeof(args), "test-run %s/fnv1a.bin --mem examples/hello.txt", tmp);
+	expect(&h, "test_run_fnv1a", args, 0, "retval: 5484864030222411692 (0x4c1e26c682b967ac)");
+	expect(&h, "test_run_json", "test-run examples/fnv1a.s --mem examples/hello.txt --json", 0,
+	       "{\"retval\": 5484864030222411692, \"runs\": 1, \"ns_per_run\": ");
+	expect(&h, "test_run_json_data_out",
+	       "test-run examples/fnv1a.s --mem examples/hello.txt --json --repeat 3", 0,
+	       "\"runs\": 3, ");
+	expect(&h, "test_run_checked", "test-run examples/fnv1a.s --mem examples/hello.txt --checked",
+	       0, "0x4c1e26c682b967ac");
+	expect(&h, "missing_file", "test-run /nonexistent/prog.bin", 2, "cannot open");
+	expect(&h, "bad_option", "test-run examples/fnv1a.s --frob", 2, "usage");
+
+	snprintf(path, sizeof(path), "%s/oob.bin", tmp);
+	write_file(path, oob, sizeof(oob));
+	snprintf(args, sizeof(args), "test-run %s --mem examples/fnv1a.s --checked", path);
+	expect(&h, "checked_read_in_bounds", args, 0, NULL);
+	snprintf(path, sizeof(path), "%s/small", tmp);
+	write_file(path, "12345678", 8);
+	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s --checked", tmp, path);
+	expect(&h, "checked_fault_names_insn", args, 1, "insn 0: 4-byte read at 0x");
+
+	snprintf(path, sizeof(path), "%s/badop.bin", tmp);
+	write_file(path, badop, sizeof(badop));
+	snprintf(args, sizeof(args), "test-run %s", path);
+	expect(&h, "rejected_program_exit_1", args, 1, "insn 0: unknown opcode 0xff");
+	snprintf(path, sizeof(path), "%s/odd.bin", tmp);
+	write_file(path, badop, 12);
+	snprintf(args, sizeof(args), "test-run %s", path);
+	expect(&h, "truncated_binary_exit_2", args, 2, "4 stray bytes at offset 8");
+
+	snprintf(args, sizeof(args), "rm -rf %s", tmp);
+	if (system(args))
+		harness_fail(&h, "cleanup", "could not remove %s", tmp);
+	return harness_exit(&h);
+}
