@@ -9,9 +9,9 @@ CONFORMANCE_DIR ?= ../shared/conformance/tests
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=int-conversion
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -fvisibility=hidden -Iinclude -Isrc -MMD -MP
+ALL_CFLAGS := -std=gnu11 -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -fvisibility=hidden -Iinclude -Isrc -MMD -MP
 LDFLAGS += $(EXTRA_LDFLAGS)
-LDLIBS := -lpthread
+LDLIBS := -lpcap -lseccomp -lpthread
 
 LIB_SRCS := $(wildcard src/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/interp/interp_checked.o
@@ -154,10 +154,25 @@ $(BUILD)/bench/%.bin: $(BUILD)/bench/%.bpf.o
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-install: all
+# What is installed exports only the public skep_* API: the static library is
+# one pre-linked object with every hidden (internal) symbol made local, so an
+# embedder's own names cannot clash with skep's internals.
+DIST_LIB := $(BUILD)/dist/libskep.a
+DIST_SO := $(BUILD)/dist/libskep.so
+$(DIST_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	ld -r -o $(@D)/skep.o $^
+	objcopy --localize-hidden $(@D)/skep.o
+	rm -f $@ && ar rcs $@ $(@D)/skep.o
+$(DIST_SO): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+install: all $(DIST_LIB) $(DIST_SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/skep
 	install -m 755 $(SKEP) $(DESTDIR)$(PREFIX)/bin/skep
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libskep.a
+	install -m 644 $(DIST_LIB) $(DESTDIR)$(PREFIX)/lib/libskep.a
+	install -m 755 $(DIST_SO) $(DESTDIR)$(PREFIX)/lib/libskep.so
 	install -m 644 include/skep/*.h $(DESTDIR)$(PREFIX)/include/skep/
 
 clean:

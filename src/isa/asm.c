@@ -119,8 +119,8 @@ static int asm_define_label(struct asm_ctx *c, struct asm_words *w)
 	/* The reference assembler silently drops the rest of a label line;
 	 * refusing it keeps an instruction from vanishing unnoticed. */
 	if (w->n > 1)
-		return asm_error(c, "text after label '%.40s:' (put the instruction on its own line)",
-				 name);
+		return asm_error(
+			c, "text after label '%.40s:' (put the instruction on its own line)", name);
 	if (asm_reserve((void **)&c->labels, &c->cap_labels, c->nlabels + 1, sizeof(*c->labels)))
 		return asm_nomem(c);
 	c->labels[c->nlabels++] = (struct asm_label){name, c->len, c->line};
@@ -175,15 +175,16 @@ static int asm_find_label(const struct asm_ctx *c, const char *name, size_t *slo
 }
 
 /* Writes a relative distance into off or imm after checking it fits. */
-static int asm_store_distance(struct asm_ctx *c, struct bpf_insn *insn, uint8_t opnd,
-			      int64_t dist, const char *what)
+static int asm_store_distance(struct asm_ctx *c, struct bpf_insn *insn, uint8_t opnd, int64_t dist,
+			      const char *what)
 {
 	int64_t lim = opnd == ISA_OPND_JMP_OFF ? INT16_MAX : INT32_MAX;
 
 	if (dist > lim || dist < -lim - 1)
-		return asm_error(c, "target '%.40s' is %lld slots away, more than %s allows",
-				 what, (long long)dist,
-				 opnd == ISA_OPND_JMP_OFF ? "a 16-bit offset" : "a 32-bit immediate");
+		return asm_error(c, "target '%.40s' is %lld slots away, more than %s allows", what,
+				 (long long)dist,
+				 opnd == ISA_OPND_JMP_OFF ? "a 16-bit offset"
+							  : "a 32-bit immediate");
 	if (opnd == ISA_OPND_JMP_OFF)
 		insn->off = (int16_t)dist;
 	else
@@ -328,8 +329,8 @@ static int asm_pick_row(struct asm_ctx *c, const char *name, char **opnds, int n
 	}
 	/* `call %rN` is the dialect's spelling of callx. */
 	callx = isa_lookup_name("callx");
-	if (!strcmp(name, "call") && callx >= 0 && asm_shapes_fit(isa_row_syntax(&isa_ops[callx]),
-								  opnds, n))
+	if (!strcmp(name, "call") && callx >= 0 &&
+	    asm_shapes_fit(isa_row_syntax(&isa_ops[callx]), opnds, n))
 		return callx;
 	if (!known)
 		return asm_error(c, "unknown mnemonic '%.40s'", name);
@@ -341,8 +342,7 @@ static int asm_pick_row(struct asm_ctx *c, const char *name, char **opnds, int n
 
 /* ---- operands ---- */
 
-static int asm_number(struct asm_ctx *c, const char *word, const struct asm_range *r,
-		      uint64_t *out)
+static int asm_number(struct asm_ctx *c, const char *word, const struct asm_range *r, uint64_t *out)
 {
 	struct asm_num num;
 	const char *why;

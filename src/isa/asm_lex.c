@@ -9,17 +9,22 @@
 
 const struct asm_range asm_range_imm32 = {
 	0xffffffffu, 0x7fffffffu, 0x80000000u,
-	"a 32-bit immediate (-2147483648..2147483647 or 0x0..0xffffffff)"};
+	"is out of range for a 32-bit immediate (-2147483648..2147483647 or 0x0..0xffffffff)"};
 const struct asm_range asm_range_imm64 = {
 	UINT64_MAX, UINT64_MAX, (uint64_t)1 << 63,
-	"a 64-bit immediate (-9223372036854775808..18446744073709551615 or 0x0..0xffffffffffffffff)"};
-const struct asm_range asm_range_off16 = {0x7fff, 0x7fff, 0x8000,
-					  "a 16-bit offset (-32768..32767 or 0x0..0x7fff)"};
+	"is out of range for a 64-bit immediate "
+	"(-9223372036854775808..18446744073709551615 or 0x0..0xffffffffffffffff)"};
+const struct asm_range asm_range_off16 = {
+	0x7fff, 0x7fff, 0x8000,
+	"is out of range for a 16-bit offset (-32768..32767 or 0x0..0x7fff)"};
 const struct asm_range asm_range_rel32 = {
 	0x7fffffffu, 0x7fffffffu, 0x80000000u,
-	"a 32-bit distance (-2147483648..2147483647 or 0x0..0x7fffffff)"};
+	"is out of range for a 32-bit distance (-2147483648..2147483647 or 0x0..0x7fffffff)"};
 
-static int asm_is_blank(char c) { return isspace((unsigned char)c); }
+static int asm_is_blank(char c)
+{
+	return isspace((unsigned char)c);
+}
 
 /* Moves past one word: up to a blank or comma, except inside brackets. */
 static char *asm_word_end(char *s)
@@ -112,18 +117,13 @@ int asm_parse_num(const char *s, struct asm_num *num)
 
 const char *asm_num_fit(const struct asm_num *num, const struct asm_range *r, uint64_t *out)
 {
-	static char msg[160];
 	uint64_t limit;
 
 	if (num->hex && num->neg && !num->big)
 		return "is a negative hex number (write it in decimal)";
 	limit = num->hex ? r->hex_max : num->neg ? r->neg_max : r->pos_max;
-	if (num->big || num->mag > limit) {
-		/* A static buffer is enough: callers log the text at once. */
-		strcpy(msg, "is out of range for ");
-		strncat(msg, r->what, sizeof(msg) - strlen(msg) - 1);
-		return msg;
-	}
+	if (num->big || num->mag > limit)
+		return r->out_of_range;
 	*out = num->neg ? (uint64_t)0 - num->mag : num->mag;
 	return NULL;
 }

@@ -30,11 +30,10 @@ struct asm_num {
  * largest decimal magnitudes either side of zero. */
 struct asm_range {
 	uint64_t hex_max, pos_max, neg_max;
-	const char *what; /* for error messages */
+	const char *out_of_range; /* the error message */
 };
 
-extern const struct asm_range asm_range_imm32, asm_range_imm64, asm_range_off16,
-	asm_range_rel32;
+extern const struct asm_range asm_range_imm32, asm_range_imm64, asm_range_off16, asm_range_rel32;
 
 /* Reads a whole token as [+-]decimal or [+]0xhex; -1 if it is not one. */
 int asm_parse_num(const char *s, struct asm_num *num);

@@ -189,6 +189,19 @@ static int isa_decode_slot(const struct bpf_insn *raw, size_t len, size_t i, str
 		return -EINVAL;
 	}
 	op = &isa_ops[row];
+	/* callx: bpf_conformance and newer LLVM put the register in dst, LLVM 14
+	 * in imm. Accept both; the decoded form always has it in dst. */
+	struct bpf_insn callx;
+	if (op->form == ISA_FORM_CALLX && in->imm && !in->dst_reg) {
+		if (in->imm < 0 || in->imm > 10) {
+			log_printf(log, "insn %zu: callx register r%d does not exist", i, in->imm);
+			return -EINVAL;
+		}
+		callx = *in;
+		callx.dst_reg = (uint8_t)in->imm;
+		callx.imm = 0;
+		in = &callx;
+	}
 	if (isa_check_unused(op, in, i, log) || isa_check_regs(op, in, i, log))
 		return -EINVAL;
 	out->op = (int16_t)row;

@@ -23,7 +23,8 @@ struct dis_out {
 	size_t size, len;
 };
 
-static void dis_printf(struct dis_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dis_printf(struct dis_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void dis_printf(struct dis_out *o, const char *fmt, ...)
 {
@@ -74,8 +75,9 @@ static int dis_conf_exact(const struct isa_op *op, const struct bpf_insn *s)
 {
 	unsigned fields = isa_row_fields(op);
 
-	if ((s->dst_reg && !(fields & ISA_FIELD_DST)) || (s->src_reg && !(fields & ISA_FIELD_SRC)) ||
-	    (s->off && !(fields & ISA_FIELD_OFF)) || (s->imm && !(fields & ISA_FIELD_IMM)))
+	if ((s->dst_reg && !(fields & ISA_FIELD_DST)) ||
+	    (s->src_reg && !(fields & ISA_FIELD_SRC)) || (s->off && !(fields & ISA_FIELD_OFF)) ||
+	    (s->imm && !(fields & ISA_FIELD_IMM)))
 		return 0;
 	/* lddw_func is written as a distance, which has no room for high bits. */
 	if (isa_row_syntax(op)->opnd[1] == ISA_OPND_JMP_IMM && op->form == ISA_FORM_LDDW &&
@@ -208,7 +210,8 @@ static void dis_kernel_lddw(struct dis_out *o, const struct isa_op *op, const st
 	switch (op->mval) {
 	case BPF_PSEUDO_MAP_FD:
 	case BPF_PSEUDO_MAP_IDX:
-		dis_printf(o, "map[%s:%" PRIu32 "]", op->mval == BPF_PSEUDO_MAP_FD ? "fd" : "idx", lo);
+		dis_printf(o, "map[%s:%" PRIu32 "]", op->mval == BPF_PSEUDO_MAP_FD ? "fd" : "idx",
+			   lo);
 		break;
 	case BPF_PSEUDO_MAP_VALUE:
 	case BPF_PSEUDO_MAP_IDX_VALUE:

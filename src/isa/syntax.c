@@ -2,9 +2,9 @@
  * syntax.h); the table is indexed by enum isa_form. */
 #include "isa/syntax.h"
 
+/* clang-format off */
 #define S(...) {__VA_ARGS__}
 
-/* clang-format off */
 const struct isa_form_syntax isa_form_syntax[] = {
 	[ISA_FORM_ALU_IMM]    = {2, 0, S(ISA_OPND_DST, ISA_OPND_IMM), "%rD, imm"},
 	[ISA_FORM_ALU_REG]    = {2, 0, S(ISA_OPND_DST, ISA_OPND_SRC), "%rD, %rS"},
@@ -22,19 +22,21 @@ const struct isa_form_syntax isa_form_syntax[] = {
 	[ISA_FORM_JA]         = {1, 0, S(ISA_OPND_JMP_OFF), "target"},
 	[ISA_FORM_JA32]       = {1, 0, S(ISA_OPND_JMP_IMM), "target"},
 	[ISA_FORM_MAY_GOTO]   = {1, 0, S(ISA_OPND_JMP_OFF), "target"},
-	[ISA_FORM_JMP_IMM]    = {3, 0, S(ISA_OPND_DST, ISA_OPND_IMM, ISA_OPND_JMP_OFF), "%rD, imm, target"},
-	[ISA_FORM_JMP_REG]    = {3, 0, S(ISA_OPND_DST, ISA_OPND_SRC, ISA_OPND_JMP_OFF), "%rD, %rS, target"},
+	[ISA_FORM_JMP_IMM]    = {3, 0, S(ISA_OPND_DST, ISA_OPND_IMM, ISA_OPND_JMP_OFF),
+				 "%rD, imm, target"},
+	[ISA_FORM_JMP_REG]    = {3, 0, S(ISA_OPND_DST, ISA_OPND_SRC, ISA_OPND_JMP_OFF),
+				 "%rD, %rS, target"},
 	[ISA_FORM_CALL]       = {1, 0, S(ISA_OPND_IMM), "helper-id"},
 	[ISA_FORM_CALL_LOCAL] = {1, 0, S(ISA_OPND_JMP_IMM), "target"},
 	[ISA_FORM_CALL_KFUNC] = {2, 1, S(ISA_OPND_IMM, ISA_OPND_OFF), "btf-id[, fd-index]"},
 	[ISA_FORM_CALLX]      = {1, 0, S(ISA_OPND_DST), "%rD"},
 	[ISA_FORM_EXIT]       = {0, 0, S(0), ""},
 };
-/* clang-format on */
 
 /* lddw_func holds the distance to a subprogram, written like a jump target. */
-static const struct isa_form_syntax isa_lddw_func_syntax = {
-	2, 0, S(ISA_OPND_DST, ISA_OPND_JMP_IMM), "%rD, target"};
+static const struct isa_form_syntax isa_lddw_func_syntax =
+	{2, 0, S(ISA_OPND_DST, ISA_OPND_JMP_IMM), "%rD, target"};
+/* clang-format on */
 
 const struct isa_form_syntax *isa_row_syntax(const struct isa_op *op)
 {

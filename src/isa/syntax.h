@@ -11,11 +11,11 @@
 
 /* One operand of the dialect and the slot fields it fills. */
 enum isa_opnd {
-	ISA_OPND_DST,     /* %rN -> dst */
-	ISA_OPND_SRC,     /* %rN -> src */
-	ISA_OPND_IMM,     /* 32-bit number -> imm */
-	ISA_OPND_IMM64,   /* 64-bit number -> imm of both lddw slots */
-	ISA_OPND_OFF,     /* 16-bit number -> off */
+	ISA_OPND_DST,	  /* %rN -> dst */
+	ISA_OPND_SRC,	  /* %rN -> src */
+	ISA_OPND_IMM,	  /* 32-bit number -> imm */
+	ISA_OPND_IMM64,	  /* 64-bit number -> imm of both lddw slots */
+	ISA_OPND_OFF,	  /* 16-bit number -> off */
 	ISA_OPND_MEM_DST, /* [%rN+off] -> dst, off */
 	ISA_OPND_MEM_SRC, /* [%rN+off] -> src, off */
 	ISA_OPND_JMP_OFF, /* label or +N/-N -> off */
@@ -28,10 +28,10 @@ enum { ISA_FIELD_DST = 1, ISA_FIELD_SRC = 2, ISA_FIELD_OFF = 4, ISA_FIELD_IMM = 
 #define ISA_MAX_OPNDS 3
 
 struct isa_form_syntax {
-	uint8_t nopnds;   /* operands written */
-	uint8_t optional; /* how many trailing ones may be left out (they are then 0) */
+	uint8_t nopnds;		     /* operands written */
+	uint8_t optional;	     /* how many trailing ones may be left out (they are then 0) */
 	uint8_t opnd[ISA_MAX_OPNDS]; /* enum isa_opnd */
-	const char *usage;           /* for error messages */
+	const char *usage;	     /* for error messages */
 };
 
 extern const struct isa_form_syntax isa_form_syntax[];

@@ -150,8 +150,7 @@ static const struct enc_case enc_cases[] = {
 	{"add32_reg", "add32 %r1, %r2", "0c 21 00 00 00 00 00 00"},
 	{"mov32_hex_wraps", "mov32 %r1, 0xffffffff", "b4 01 00 00 ff ff ff ff"},
 	{"mov_int_min", "mov %r1, -2147483648", "b7 01 00 00 00 00 00 80"},
-	{"lddw", "lddw %r0, 0x1122334455667788",
-	 "18 00 00 00 88 77 66 55 00 00 00 00 44 33 22 11"},
+	{"lddw", "lddw %r0, 0x1122334455667788", "18 00 00 00 88 77 66 55 00 00 00 00 44 33 22 11"},
 	{"lddw_neg_decimal", "lddw %r9, -1", "18 09 00 00 ff ff ff ff 00 00 00 00 ff ff ff ff"},
 	{"ldxh", "ldxh %r2, [%r1+6]", "69 12 06 00 00 00 00 00"},
 	{"ldxw_no_off", "ldxw %r0, [%r1]", "61 10 00 00 00 00 00 00"},
@@ -266,7 +265,8 @@ static const struct err_case err_cases[] = {
 	{"imm_dec_too_small", "mov %r1, -2147483649", "line 1: '-2147483649' is out of range"},
 	{"imm_garbage", "mov %r1, 12ab", "line 1: '12ab' is not a number"},
 	{"lddw_too_big", "lddw %r0, 0x10000000000000000", "line 1: '0x10000000000000000' is out"},
-	{"lddw_too_small", "lddw %r0, -9223372036854775809", "line 1: '-9223372036854775809' is out"},
+	{"lddw_too_small", "lddw %r0, -9223372036854775809",
+	 "line 1: '-9223372036854775809' is out"},
 	{"undefined_label", "ja nowhere\nexit", "line 1: undefined label 'nowhere'"},
 	{"undefined_label_later", "mov %r0, 0\n\njeq %r0, 0, gone\nexit",
 	 "line 3: undefined label 'gone'"},
@@ -350,6 +350,7 @@ static uint64_t rnd(void)
 /* Lines glued from pieces that look almost right; none may crash. */
 static void test_garbage(struct harness *h)
 {
+	/* clang-format off */
 	static const char *const pieces[] = {
 		"mov", "lock", "fetch", "add32", "call", "local", "runtime", "lddw", "ja32", "%r1",
 		"%r10", "%r", "%r99", "[%r1", "[%r1+4]", "[%r1-0x8]", "[]", "[%r1+]", "0x", "-",
@@ -357,6 +358,7 @@ static void test_garbage(struct harness *h)
 		"L:", "L", "#", "\n", "\r", "\t", "exit", "swap16", ".insn", "neg", "jeq", "[",
 		"]", "may_goto", "ldxw", "stw", "cmpxchg", "xchg32",
 	};
+	/* clang-format on */
 	char text[512], log[256];
 	int crashed = 0;
 

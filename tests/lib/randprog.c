@@ -23,7 +23,6 @@
 #define RP_MAX_SKIP 16       /* how many units a forward jump skips at most */
 #define RP_MAX_THEN 8        /* units in the "then" part of an if/else at most */
 #define RP_SETUP_UNITS (RANDPROG_NR_REGS + RANDPROG_STACK_BYTES / 2)
-#define RP_EPILOGUE_SLOTS (RANDPROG_NR_REGS + 2 * (RANDPROG_STACK_BYTES / 8))
 
 enum rp_jump {
 	RP_JUMP_NONE,
@@ -527,7 +526,7 @@ static size_t rp_max_units(const struct randprog_opts *opts)
 
 size_t randprog_max_insns(const struct randprog_opts *opts)
 {
-	return 2 * rp_max_units(opts) + RP_EPILOGUE_SLOTS;
+	return 2 * rp_max_units(opts) + RANDPROG_EPILOGUE_SLOTS;
 }
 
 size_t randprog_epilogue(const struct randprog_opts *opts, struct bpf_insn *insns, size_t cap)
@@ -535,7 +534,7 @@ size_t randprog_epilogue(const struct randprog_opts *opts, struct bpf_insn *insn
 	struct randprog_layout l;
 	size_t n = 0;
 
-	if (cap < RP_EPILOGUE_SLOTS)
+	if (cap < RANDPROG_EPILOGUE_SLOTS)
 		return 0;
 	randprog_layout(opts, &l);
 	for (int r = 0; r < RANDPROG_NR_REGS; r++)
@@ -551,8 +550,10 @@ size_t randprog_epilogue(const struct randprog_opts *opts, struct bpf_insn *insn
 	return n;
 }
 
-/* Unit indexes to slot offsets; jump targets past the end land on `end`. */
-static size_t rp_lay_out(struct rp_gen *g, size_t end, struct bpf_insn *insns)
+/* Unit indexes to slot offsets; jump targets past the end land on `end`.
+ * Returns the slots written, and the slot of unit `mark` in *mark_slot. */
+static size_t rp_lay_out(struct rp_gen *g, size_t end, struct bpf_insn *insns, size_t mark,
+			 size_t *mark_slot)
 {
 	size_t *slot = malloc((g->nunits + 1) * sizeof(*slot));
 	size_t n = 0;
@@ -564,6 +565,7 @@ static size_t rp_lay_out(struct rp_gen *g, size_t end, struct bpf_insn *insns)
 		n += g->units[i].nslots;
 	}
 	slot[g->nunits] = n;
+	*mark_slot = slot[mark];
 	n = 0;
 	for (size_t i = 0; i < g->nunits; i++) {
 		struct rp_unit *u = &g->units[i];
@@ -582,10 +584,10 @@ static size_t rp_lay_out(struct rp_gen *g, size_t end, struct bpf_insn *insns)
 }
 
 size_t randprog_generate(uint64_t seed, const struct randprog_opts *opts, struct bpf_insn *insns,
-			 size_t cap)
+			 size_t cap, struct randprog_info *info)
 {
 	struct rp_gen g = {.data_size = opts->data_size};
-	size_t n, emitted;
+	size_t n, emitted, setup_units, random_start;
 
 	if (opts->data_size < 8 || opts->data_size > 4096 || opts->nr_insns > 4096 ||
 	    cap < randprog_max_insns(opts))
@@ -599,15 +601,20 @@ size_t randprog_generate(uint64_t seed, const struct randprog_opts *opts, struct
 
 	rp_setup_regs(&g);
 	rp_setup_stack(&g);
+	setup_units = g.nunits;
 	for (emitted = 0; emitted < opts->nr_insns; emitted++)
 		if (!rp_flush_pending(&g, 0))
 			rp_emit_random(&g);
 	rp_flush_pending(&g, 1);
 
-	n = rp_lay_out(&g, g.nunits, insns);
+	n = rp_lay_out(&g, g.nunits, insns, setup_units, &random_start);
 	free(g.units);
 	if (!n)
 		return 0;
+	if (info) {
+		info->random_start = random_start;
+		info->epilogue_start = n;
+	}
 	return n + randprog_epilogue(opts, insns + n, cap - n);
 }
 

@@ -35,7 +35,8 @@
 #include "isa/bpf_compat.h"
 
 /* What the random part may contain.  The set-up and the epilogue always use
- * mov, lddw, ldxdw and stores; these bits only select the random part. */
+ * mov, lddw, loads at r9 and r10 and stores; these bits only select the
+ * random part. */
 enum randprog_feature {
 	RANDPROG_ALU = 1u << 0,       /* add sub mul or and xor mov neg, 32/64, imm/reg */
 	RANDPROG_DIVMOD = 1u << 1,    /* div mod sdiv smod */
@@ -75,10 +76,21 @@ void randprog_layout(const struct randprog_opts *opts, struct randprog_layout *l
 /* Slots randprog_generate() may write at most. */
 size_t randprog_max_insns(const struct randprog_opts *opts);
 
-/* Writes the body (set-up, random part, epilogue) for this seed into insns;
- * returns the slot count, or 0 if cap is too small or opts out of range. */
+/* Where the parts of a generated body start, in slots. */
+struct randprog_info {
+	size_t random_start;   /* the random part; before it, the set-up */
+	size_t epilogue_start; /* the epilogue; the body ends RANDPROG_EPILOGUE_SLOTS later */
+};
+
+#define RANDPROG_EPILOGUE_SLOTS (RANDPROG_NR_REGS + 2 * (RANDPROG_STACK_BYTES / 8))
+
+/* Writes the body (set-up, random part, epilogue) for this seed into insns
+ * and, if info is not NULL, where its parts start.  Returns the slot count,
+ * or 0 if cap is too small or opts out of range.  Only the random part may be
+ * edited (e.g. instructions turned into `ja +0` to shrink a failing case):
+ * without the set-up the verifier sees uninitialised registers and stack. */
 size_t randprog_generate(uint64_t seed, const struct randprog_opts *opts, struct bpf_insn *insns,
-			 size_t cap);
+			 size_t cap, struct randprog_info *info);
 
 /* The epilogue alone (r0-r8 and the stack area stored at r9), for callers
  * that write their own bodies; returns the slot count, or 0 if cap is too
