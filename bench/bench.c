@@ -5,7 +5,7 @@
  * ns per run and the ratios between engines.
  *
  * Usage: skep-bench DIR   (DIR holds the programs' NAME.bin, $(BUILD)/bench)
- * SKEP_BENCH_BATCH_MS sets the length of a timed batch (default 25).
+ * SKEP_BENCH_BATCH_MS sets the length of a timed batch (default 10).
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 
 #include "bench.h"
 
-#define BENCH_BATCHES 7
+#define BENCH_ROUNDS 15
 #define BENCH_MAX_ENGINES 8
 
 /* Columns of ratios: time in `num` / time in `den`, by engine name. */
@@ -31,13 +31,16 @@ static const struct bench_ratio {
 
 /* What one program measured in one engine. */
 struct bench_cell {
-	enum { CELL_NONE, CELL_SKIP, CELL_FAIL, CELL_OK } state;
+	enum { CELL_NONE, CELL_SKIP, CELL_FAIL, CELL_OPEN, CELL_OK } state;
+	struct bench_slot slot;
+	int opened;      /* the engine's close is due */
+	uint64_t batch;  /* runs per timed batch */
 	double ns;       /* per run, the best batch */
 	uint64_t result; /* r0 of the first run on fresh input */
 };
 
 static int engine_ok[BENCH_MAX_ENGINES];
-static uint64_t batch_ns = 25000000;
+static uint64_t batch_ns = 10000000;
 static int mismatches;
 
 static int engine_index(const char *name)
@@ -48,54 +51,69 @@ static int engine_index(const char *name)
 	return -1;
 }
 
-/* Grow a batch until it is long enough to time, then keep the best of
- * BENCH_BATCHES batches of about batch_ns each. */
-static int bench_measure(const struct bench_engine *e, struct bench_slot *s, double *best)
+/* Grow a batch until it is long enough to time, then size it to batch_ns. */
+static int bench_calibrate(const struct bench_engine *e, struct bench_cell *c)
 {
 	uint64_t n = 1, ns, r;
 
 	for (;;) {
-		if (e->run(s, n, &ns, &r))
+		if (e->run(&c->slot, n, &ns, &r))
 			return -1;
-		if (ns >= batch_ns / 10 || n >= (1u << 30))
+		if (ns >= batch_ns / 10 || n >= (1u << 28))
 			break;
 		n *= 8;
 	}
 	n = (uint64_t)((double)n * (double)batch_ns / (double)(ns ? ns : 1));
-	if (n < 1)
-		n = 1;
-	*best = INFINITY;
-	for (int b = 0; b < BENCH_BATCHES; b++) {
-		if (e->run(s, n, &ns, &r))
-			return -1;
-		if ((double)ns / (double)n < *best)
-			*best = (double)ns / (double)n;
-	}
+	c->batch = n ? n : 1;
 	return 0;
 }
 
-static void bench_cell_run(const struct bench_engine *e, const struct bench_prog *p,
-			   const uint8_t *input, struct bench_cell *c)
+/* Open the program in the engine on a fresh copy of the input; the first run
+ * gives the result to check. */
+static void bench_cell_open(const struct bench_engine *e, const struct bench_prog *p,
+			    const uint8_t *input, uint8_t *mem, struct bench_cell *c)
 {
-	static uint8_t mem[BENCH_MEM_LEN] __attribute__((aligned(64)));
-	struct bench_slot s = {.prog = p, .mem = mem, .fd = -1};
 	char why[512] = "";
 	uint64_t ns;
 
-	memcpy(mem, input, sizeof(mem));
-	if (e->open(&s, why, sizeof(why))) {
-		printf("%s: %s: skipped (%s)\n", e->name, p->name, why[0] ? why : "no reason given");
+	c->slot = (struct bench_slot){.prog = p, .mem = mem, .fd = -1};
+	c->opened = 0;
+	c->ns = INFINITY;
+	memcpy(mem, input, BENCH_MEM_LEN);
+	if (e->open && e->open(&c->slot, why, sizeof(why))) {
+		printf("%s: %s: skipped (%s)\n", e->name, p->name,
+		       why[0] ? why : "no reason given");
 		c->state = CELL_FAIL;
 		return;
 	}
-	if (e->run(&s, 1, &ns, &c->result) || bench_measure(e, &s, &c->ns)) {
+	c->state = CELL_OPEN;
+	c->opened = 1;
+	if (e->run(&c->slot, 1, &ns, &c->result) || bench_calibrate(e, c)) {
 		printf("%s: %s: a run failed\n", e->name, p->name);
 		c->state = CELL_FAIL;
-	} else {
-		c->state = CELL_OK;
 	}
-	if (e->close)
-		e->close(&s);
+}
+
+/* One timed batch; the cell keeps its best. */
+static void bench_cell_batch(const struct bench_engine *e, const struct bench_prog *p,
+			     struct bench_cell *c)
+{
+	uint64_t ns, r;
+
+	if (e->run(&c->slot, c->batch, &ns, &r)) {
+		printf("%s: %s: a run failed\n", e->name, p->name);
+		c->state = CELL_FAIL;
+		return;
+	}
+	if (r != c->result) {
+		printf("!!! MISMATCH: %s: %s returned 0x%llx, then 0x%llx on the same input\n",
+		       p->name, e->name, (unsigned long long)c->result, (unsigned long long)r);
+		mismatches++;
+		c->result = r;
+	}
+	if ((double)ns / (double)c->batch < c->ns)
+		c->ns = (double)ns / (double)c->batch;
+	c->state = CELL_OK;
 }
 
 /* Every engine must reproduce the reference's result (as far as it reports it). */
@@ -140,7 +158,7 @@ static void print_header(void)
 static void print_cell(const struct bench_cell *c)
 {
 	static const char *const text[] = {[CELL_NONE] = "-", [CELL_SKIP] = "skip",
-					   [CELL_FAIL] = "fail"};
+					   [CELL_FAIL] = "fail", [CELL_OPEN] = "fail"};
 
 	if (c->state == CELL_OK)
 		printf(" %11.1f", c->ns);
@@ -182,7 +200,7 @@ static void print_machine(void)
 	if (f && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		printf("kernel: bpf_jit_enable=%s%s\n", line,
-		       strcmp(line, "0") ? "" : " (JIT off: kernel-jit times the kernel's interpreter)");
+		       strcmp(line, "0") ? "" : " (JIT off: kernel-jit times its interpreter)");
 	}
 	if (f)
 		fclose(f);
@@ -193,7 +211,7 @@ static void print_legend(void)
 	printf("\nns per run, best of %d batches of ~%llu ms; insns: the program's BPF "
 	       "instructions\n(the kernel runs 9 more: the XDP prologue that proves the "
 	       "%d-byte packet).\n",
-	       BENCH_BATCHES, (unsigned long long)(batch_ns / 1000000), BENCH_MEM_LEN);
+	       BENCH_ROUNDS, (unsigned long long)(batch_ns / 1000000), BENCH_MEM_LEN);
 	printf("ratios: a/b = time in engine a / time in engine b; >1 means a is slower than "
 	       "the reference b.\n");
 	printf("engines:");
@@ -210,7 +228,7 @@ static void engines_init(void)
 		const struct bench_engine *e = &bench_engines[i];
 		char why[512] = "";
 
-		if (!e->open || !e->run)
+		if (!e->run)
 			continue;
 		if (e->init && e->init(why, sizeof(why))) {
 			printf("%s: skipped (%s)\n", e->name, why);
@@ -227,16 +245,25 @@ static void engines_fini(void)
 			bench_engines[i].fini();
 }
 
+/* The engines take turns, one batch each per round, so that whatever else the
+ * machine is doing disturbs them alike; each keeps its best batch. */
 static void bench_prog_run(const struct bench_prog *p, const uint8_t *input,
 			   struct bench_cell *cells)
 {
-	for (size_t i = 0; i < bench_nr_engines; i++) {
-		const struct bench_engine *e = &bench_engines[i];
+	static uint8_t mems[BENCH_MAX_ENGINES][BENCH_MEM_LEN] __attribute__((aligned(64)));
 
-		cells[i].state = !e->open || !e->run ? CELL_NONE : CELL_SKIP;
+	for (size_t i = 0; i < bench_nr_engines; i++) {
+		cells[i].state = bench_engines[i].run ? CELL_SKIP : CELL_NONE;
 		if (engine_ok[i])
-			bench_cell_run(e, p, input, &cells[i]);
+			bench_cell_open(&bench_engines[i], p, input, mems[i], &cells[i]);
 	}
+	for (int round = 0; round < BENCH_ROUNDS; round++)
+		for (size_t i = 0; i < bench_nr_engines; i++)
+			if (cells[i].state == CELL_OPEN || cells[i].state == CELL_OK)
+				bench_cell_batch(&bench_engines[i], p, &cells[i]);
+	for (size_t i = 0; i < bench_nr_engines; i++)
+		if (cells[i].opened && bench_engines[i].close)
+			bench_engines[i].close(&cells[i].slot);
 	bench_check(p, cells);
 }
 
@@ -270,8 +297,8 @@ int main(int argc, char **argv)
 		print_row(&bench_progs[i], cells[i]);
 	print_legend();
 	if (mismatches)
-		printf("\n!!! %d MISMATCH(ES): some engine computed a different result, see above\n",
-		       mismatches);
+		printf("\n!!! %d MISMATCH(ES): an engine computed a different result, "
+		       "see above\n", mismatches);
 	engines_fini();
 	bench_progs_free();
 	return mismatches ? 1 : 0;

@@ -45,17 +45,17 @@ struct bench_engine {
 	const char *name;  /* column header */
 	const char *abbr;  /* in ratio headers */
 	int result_bits;   /* how much of r0 the engine reports: 64, or 32 (XDP retval) */
-	/* Once, before anything: 0, or -1 with why the engine cannot run here. */
+	/* Once, before anything: 0, or -1 with why the engine cannot run here.  Optional. */
 	int (*init)(char *why, size_t why_size);
-	/* Make the program runnable: 0, or -1 with why. */
+	/* Make the program runnable: 0, or -1 with why.  Optional. */
 	int (*open)(struct bench_slot *s, char *why, size_t why_size);
 	/* Run n times; the elapsed ns in total and the last run's result. */
 	int (*run)(struct bench_slot *s, uint64_t n, uint64_t *ns, uint64_t *result);
-	void (*close)(struct bench_slot *s);
-	void (*fini)(void);
+	void (*close)(struct bench_slot *s); /* optional */
+	void (*fini)(void);                  /* optional */
 };
 
-/* Engines without open/run are columns still to be written: they print "-". */
+/* An engine without run is a column still to be written: it prints "-". */
 extern const struct bench_engine bench_engines[];
 extern const size_t bench_nr_engines;
 /* The engine whose result the others must reproduce. */

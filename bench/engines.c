@@ -126,7 +126,8 @@ static int kernel_init(char *why, size_t why_size)
 	return kbpf_available(why, why_size) ? 0 : -1;
 }
 
-/* The verifier's last complaint: the tail of its log, on one line. */
+/* The verifier's last complaint: the tail of its log (with the `processed N
+ * insns` summary), on one line. */
 static void kernel_log_tail(char *why, size_t why_size, int err)
 {
 	size_t len = strlen(kernel_log);
@@ -134,10 +135,12 @@ static void kernel_log_tail(char *why, size_t why_size, int err)
 
 	while (len && kernel_log[len - 1] == '\n')
 		kernel_log[--len] = '\0';
-	for (int lines = 0; len && lines < 2; len--)
+	for (int lines = 0; len && lines < 3; len--)
 		if (kernel_log[len - 1] == '\n')
 			lines++;
 	tail += len;
+	while (*tail == '\n')
+		tail++;
 	snprintf(why, why_size, "the verifier says %s: %s", strerror(-err), tail);
 	for (char *c = why; *c; c++)
 		if (*c == '\n')
@@ -191,11 +194,6 @@ static void kernel_close(struct bench_slot *s)
 
 /* ---- gcc -O2 ---- */
 
-static int native_open(struct bench_slot *s, char *why, size_t why_size)
-{
-	return 0;
-}
-
 static int native_run(struct bench_slot *s, uint64_t n, uint64_t *ns, uint64_t *result)
 {
 	/* Called through a volatile pointer in another object file: never inlined
@@ -219,7 +217,6 @@ const struct bench_engine bench_engines[] = {
 	{.name = "skep-jit", .abbr = "jit", .result_bits = 64},
 	{.name = "kernel-jit", .abbr = "kjit", .result_bits = 32, .init = kernel_init,
 	 .open = kernel_open, .run = kernel_run, .close = kernel_close},
-	{.name = "native", .abbr = "nat", .result_bits = 64, .open = native_open,
-	 .run = native_run},
+	{.name = "native", .abbr = "nat", .result_bits = 64, .run = native_run},
 };
 const size_t bench_nr_engines = sizeof(bench_engines) / sizeof(bench_engines[0]);

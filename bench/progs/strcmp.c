@@ -1,7 +1,7 @@
 /* Benchmark program: strcmp-like.  Compare the first half of the input with
  * the second, byte by byte, stopping at the first difference or NUL (the
- * input's halves agree up to their last byte).  Returns the position and the
- * difference, as strcmp would see it. */
+ * input's halves agree up to their last byte).  Returns the difference, as
+ * strcmp would see it, in the high half and the position in the low one. */
 #include "prog.h"
 
 #define CMP_HALF (BENCH_MEM_LEN / 2)
@@ -18,5 +18,5 @@ BENCH_PROG(strcmp)
 		if (a != b || a == 0)
 			break;
 	}
-	return i << 32 | (u32)(a - b);
+	return (u64)(u32)(a - b) << 32 | i;
 }
