@@ -299,6 +299,7 @@ int main(int argc, char **argv)
 	if (mismatches)
 		printf("\n!!! %d MISMATCH(ES): an engine computed a different result, "
 		       "see above\n", mismatches);
+	bench_maps();
 	engines_fini();
 	bench_progs_free();
 	return mismatches ? 1 : 0;

@@ -62,5 +62,7 @@ extern const size_t bench_nr_engines;
 #define BENCH_REFERENCE "native"
 
 uint64_t bench_now_ns(void);
+/* The maps table (bench_maps.c): ns per map operation from a program. */
+void bench_maps(void);
 
 #endif

@@ -37,6 +37,7 @@ struct skep_insn {
 
 struct skep_vm;
 struct skep_prog;
+struct skep_map;
 /* What a helper sees of the program that called it. */
 struct skep_call_ctx;
 
@@ -57,10 +58,22 @@ SKEP_API int skep_vm_register_helper(struct skep_vm *vm, uint32_t id, const char
 /* The helper's name, or NULL if it is not registered. */
 SKEP_API const char *skep_vm_helper_name(const struct skep_vm *vm, uint32_t id);
 
+/* Where bpf_trace_printk's lines go (the kernel's trace_pipe): fn gets each
+ * formatted line, without its newline.  Until set, lines are dropped. */
+typedef void (*skep_trace_fn)(void *ctx, const char *line, size_t len);
+SKEP_API void skep_vm_set_trace(struct skep_vm *vm, skep_trace_fn fn, void *ctx);
+
 struct skep_load_opts {
 	size_t sz; /* sizeof(struct skep_load_opts), for ABI growth */
 	char *log_buf;
 	size_t log_size;
+	/* Maps the program refers to (<skep/maps.h>): an lddw with src 1
+	 * (BPF_PSEUDO_MAP_FD) or 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm]; src 2
+	 * or 6 (MAP_VALUE, MAP_IDX_VALUE) the address of byte `imm of the
+	 * second slot` of element 0 of array maps[imm].  The program does not
+	 * own the maps: they must outlive it. */
+	struct skep_map **maps;
+	size_t nr_maps;
 };
 
 /* Decode and structurally check `len` slots and prepare them to run.  The
@@ -83,7 +96,19 @@ struct skep_region {
 enum skep_exec_mode {
 	SKEP_EXEC_INTERP,  /* the interpreter, no runtime checks (verified programs) */
 	SKEP_EXEC_CHECKED, /* the interpreter, every access checked against the regions */
-	SKEP_EXEC_JIT,     /* native code, compiled on first use (x86-64) */
+	/* Native x86-64 code, compiled by the first run in this mode.  Results
+	 * are the interpreter's, except that r1-r5 after a helper call hold
+	 * what the helper left there (undefined, as in the kernel; the
+	 * interpreter keeps them).  SKEP_JIT_HARDEN=1 in the environment
+	 * blinds the program's constants (as the kernel's bpf_jit_harden). */
+	SKEP_EXEC_JIT,
+	/* Native code with the checked interpreter's guarantees: every memory
+	 * access is tested against the regions (the stack included) and a run
+	 * stops cleanly with -EFAULT, -E2BIG or -EINVAL, the faulting instruction
+	 * in fault_insn.  The instruction budget is charged per basic block on
+	 * entering it, so a run that overspends stops at the start of the block
+	 * that would overspend (and insns counts through that block). */
+	SKEP_EXEC_JIT_CHECKED,
 };
 
 struct skep_run_opts {

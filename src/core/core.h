@@ -3,9 +3,13 @@
 #ifndef SKEP_CORE_CORE_H
 #define SKEP_CORE_CORE_H
 
+#include <pthread.h>
+
 #include "skep/skep.h"
 #include "isa/isa.h"
 #include "interp/interp.h"
+
+struct jit_prog;
 
 struct vm_helper {
 	skep_helper_fn fn;
@@ -15,6 +19,8 @@ struct vm_helper {
 struct skep_vm {
 	struct vm_helper *helpers; /* dense, indexed by helper id */
 	size_t nr_helpers;
+	skep_trace_fn trace; /* bpf_trace_printk's lines; NULL: dropped */
+	void *trace_ctx;
 };
 
 struct skep_prog {
@@ -23,6 +29,14 @@ struct skep_prog {
 	size_t len;
 	struct isa_prog isa;
 	struct interp_code code;
+	struct skep_map **maps; /* from skep_load_opts; not owned */
+	size_t nr_maps;
+	/* Native code, compiled on the first JIT run (plain and checked are
+	 * separate images); jit_lock serialises compiling, readers use acquire
+	 * loads.  jit_err remembers a failed compile so it is not retried. */
+	struct jit_prog *jit, *jit_checked;
+	int jit_err, jit_checked_err;
+	pthread_mutex_t jit_lock;
 };
 
 /* The function registered for a helper id, or NULL. */

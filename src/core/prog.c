@@ -1,15 +1,36 @@
-/* A loaded program: decode, build the interpreter's code, and run it. */
+/* A loaded program: decode, build the interpreter's code, and run it, in
+ * the interpreter or as native code compiled on the first JIT run. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/callctx.h"
 #include "core/core.h"
 #include "core/log.h"
+#include "jit/jit.h"
+#include "maps/map_run.h"
 
 static skep_helper_fn prog_lookup_helper(const void *arg, uint64_t id)
 {
 	return vm_helper_lookup(arg, id);
+}
+
+/* The maps of skep_load_opts, if the caller's struct is new enough to have them. */
+static int prog_take_maps(struct skep_prog *prog, const struct skep_load_opts *opts)
+{
+	size_t end = offsetof(struct skep_load_opts, nr_maps) + sizeof(opts->nr_maps);
+
+	if (!opts || opts->sz < end || !opts->nr_maps)
+		return 0;
+	if (!opts->maps)
+		return -EINVAL;
+	prog->maps = malloc(opts->nr_maps * sizeof(*prog->maps));
+	if (!prog->maps)
+		return -ENOMEM;
+	memcpy(prog->maps, opts->maps, opts->nr_maps * sizeof(*prog->maps));
+	prog->nr_maps = opts->nr_maps;
+	return 0;
 }
 
 int skep_prog_load(struct skep_vm *vm, const struct skep_insn *insns, size_t len,
@@ -27,6 +48,7 @@ int skep_prog_load(struct skep_vm *vm, const struct skep_insn *insns, size_t len
 	prog = calloc(1, sizeof(*prog));
 	if (!prog)
 		return -ENOMEM;
+	pthread_mutex_init(&prog->jit_lock, NULL);
 	prog->vm = vm;
 	prog->len = len;
 	prog->raw = malloc(len ? len * sizeof(*prog->raw) : 1);
@@ -39,7 +61,11 @@ int skep_prog_load(struct skep_vm *vm, const struct skep_insn *insns, size_t len
 	err = isa_decode(prog->raw, len, &prog->isa, &log);
 	if (err)
 		goto fail;
-	err = interp_code_build(&prog->isa, prog_lookup_helper, vm, &prog->code, &log);
+	err = prog_take_maps(prog, opts);
+	if (err)
+		goto fail;
+	err = interp_code_build(&prog->isa, prog_lookup_helper, vm, prog->maps, prog->nr_maps,
+				&prog->code, &log);
 	if (err)
 		goto fail;
 	*out = prog;
@@ -53,8 +79,12 @@ void skep_prog_free(struct skep_prog *prog)
 {
 	if (!prog)
 		return;
+	jit_free(prog->jit);
+	jit_free(prog->jit_checked);
+	pthread_mutex_destroy(&prog->jit_lock);
 	interp_code_free(&prog->code);
 	isa_prog_free(&prog->isa);
+	free(prog->maps);
 	free(prog->raw);
 	free(prog);
 }
@@ -81,6 +111,64 @@ static int prog_add_regions(struct skep_call_ctx *cx, const struct skep_run_opts
 	return 0;
 }
 
+/* SKEP_JIT_HARDEN=1 in the environment blinds constants in JIT code. */
+static int prog_jit_harden(void)
+{
+	const char *v = getenv("SKEP_JIT_HARDEN");
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* The native code for a run mode, compiled by the first run that wants it;
+ * concurrent first runs wait for one compile.  A compile that failed for any
+ * reason but memory is not retried. */
+static int prog_jit(struct skep_prog *prog, int checked, struct jit_prog **out,
+		    struct skep_log *log)
+{
+	struct jit_prog **slot = checked ? &prog->jit_checked : &prog->jit;
+	int *failed = checked ? &prog->jit_checked_err : &prog->jit_err;
+	struct jit_prog *jit = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	int err = 0;
+
+	if (jit) {
+		*out = jit;
+		return 0;
+	}
+	pthread_mutex_lock(&prog->jit_lock);
+	jit = *slot;
+	if (!jit && *failed) {
+		log_printf(log, "the JIT could not compile this program (error %d)", *failed);
+		err = *failed;
+	} else if (!jit) {
+		struct jit_opts jo = {.checked = checked, .harden = prog_jit_harden()};
+		err = jit_compile(&prog->isa, &prog->code, &jo, &jit, log);
+		if (err && err != -ENOMEM)
+			*failed = err;
+		__atomic_store_n(slot, jit, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&prog->jit_lock);
+	*out = jit;
+	return err;
+}
+
+/* The code of the program a tail call switches to (compiled on its first use). */
+static const struct jit_prog *prog_tail_jit(struct skep_prog *prog, int checked,
+					    struct skep_log *log)
+{
+	struct jit_prog *jit;
+
+	return prog_jit(prog, checked, &jit, log) ? NULL : jit;
+}
+
+static int prog_run_jit(struct skep_prog *prog, int checked, struct interp_env *env,
+			struct skep_run_result *res)
+{
+	struct jit_prog *jit;
+	int err = prog_jit(prog, checked, &jit, env->log);
+
+	return err ? err : jit_run(jit, env, prog_tail_jit, res);
+}
+
 int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 		  struct skep_run_result *res)
 {
@@ -88,7 +176,7 @@ int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 	const struct skep_run_opts *o = opts ? opts : &no_opts;
 	struct skep_log log = log_init(o->log_buf, o->log_size);
 	_Alignas(16) uint8_t stack[SKEP_MAX_FRAMES * SKEP_STACK_SIZE];
-	struct skep_call_ctx cx = {.prog = prog, .user = o->user, .cpu = o->cpu};
+	struct skep_call_ctx cx;
 	struct skep_run_result scratch;
 	struct interp_env env = {
 		.stack = stack,
@@ -99,19 +187,25 @@ int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 		.log = &log,
 	};
 
+	callctx_init(&cx, prog, o->user, o->cpu, &log);
 	if (!res)
 		res = &scratch;
 	memset(res, 0, sizeof(*res));
 	res->fault_insn = -1;
 	memcpy(env.args, o->args, sizeof(env.args));
-	if (o->mode == SKEP_EXEC_CHECKED) {
+	if (o->mode == SKEP_EXEC_CHECKED || o->mode == SKEP_EXEC_JIT_CHECKED) {
 		memset(stack, 0, sizeof(stack));
-		if (prog_add_regions(&cx, o, stack)) {
-			log_printf(&log, "too many memory regions (at most %d)", CALLCTX_MAX_REGIONS);
+		cx.checked = 1;
+		if (prog_add_regions(&cx, o, stack) || map_callctx_add_all(&cx, prog)) {
+			log_printf(&log, "too many memory regions or maps (at most %d of each)",
+				   CALLCTX_MAX_REGIONS);
 			return -E2BIG;
 		}
-		return interp_run_checked(&prog->code, &env, res);
 	}
+	if (o->mode == SKEP_EXEC_JIT || o->mode == SKEP_EXEC_JIT_CHECKED)
+		return prog_run_jit(prog, o->mode == SKEP_EXEC_JIT_CHECKED, &env, res);
+	if (o->mode == SKEP_EXEC_CHECKED)
+		return interp_run_checked(&prog->code, &env, res);
 	return interp_run(&prog->code, &env, res);
 }
 

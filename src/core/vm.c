@@ -68,3 +68,11 @@ const char *skep_vm_helper_name(const struct skep_vm *vm, uint32_t id)
 {
 	return id < vm->nr_helpers && vm->helpers[id].fn ? vm->helpers[id].name : NULL;
 }
+
+void skep_vm_set_trace(struct skep_vm *vm, skep_trace_fn fn, void *ctx)
+{
+	if (!vm)
+		return;
+	vm->trace = fn;
+	vm->trace_ctx = ctx;
+}

@@ -121,6 +121,9 @@ struct interp_frame {
 	const struct interp_insn *ret;
 	uint64_t saved[5]; /* r6-r9 and r10 */
 	uint32_t loops;
+	/* The caller's program: a tail call in a subprogram switches programs. */
+	const struct interp_insn *base;
+	const struct interp_code *code;
 };
 
 int INTERP_FN(const struct interp_code *code, struct interp_env *env, struct skep_run_result *res)
@@ -132,7 +135,7 @@ int INTERP_FN(const struct interp_code *code, struct interp_env *env, struct ske
 #undef OP
 	};
 #endif
-	const struct interp_insn *base = code->insns, *pc = base;
+	const struct interp_insn *base = code->insns, *pc = base + env->entry;
 	struct interp_frame frames[SKEP_MAX_FRAMES];
 	struct skep_call_ctx *cx = env->cx;
 	uint64_t R[11] = {0};
@@ -287,7 +290,23 @@ dispatch:
 		vmcase(CALL)
 		{
 			R[0] = ((skep_helper_fn)(uintptr_t)pc->k)(R[1], R[2], R[3], R[4], R[5], cx);
+			/* The helper asked for more than a return value: bpf_tail_call
+			 * succeeded, or a callback it ran faulted. */
+			if (__builtin_expect(cx->pending != CALLCTX_NONE, 0))
+				goto do_pending;
 			NEXT();
+		do_pending:
+			if (cx->pending == CALLCTX_ABORT) {
+				cx->pending = CALLCTX_NONE;
+				err = cx->abort_err;
+				goto out_err;
+			}
+			/* Tail call: the same frame and r1 (the helper's first
+			 * argument), the new program from its first instruction. */
+			cx->pending = CALLCTX_NONE;
+			code = cx->tail_code;
+			base = code->insns;
+			JUMP(0);
 		}
 		vmcase(CALLX)
 		{
@@ -319,6 +338,8 @@ dispatch:
 			frames[depth].ret = pc + 1;
 			memcpy(frames[depth].saved, &R[6], sizeof(frames[depth].saved));
 			frames[depth].loops = loops;
+			frames[depth].base = base;
+			frames[depth].code = code;
 			depth++;
 			loops = INTERP_MAX_LOOPS;
 			R[10] -= SKEP_STACK_SIZE;
@@ -343,6 +364,8 @@ dispatch:
 			memcpy(&R[6], frames[depth].saved, sizeof(frames[depth].saved));
 			loops = frames[depth].loops;
 			pc = frames[depth].ret;
+			base = frames[depth].base;
+			code = frames[depth].code;
 			BUDGET();
 			vmgo();
 		}

@@ -46,12 +46,16 @@ struct interp_env {
 	uint64_t budget;
 	struct skep_call_ctx *cx;
 	struct skep_log *log;
+	uint32_t entry; /* slot to start at: 0, or a callback's first (bpf_loop...) */
 };
 
-/* Build pre-decoded code. Calls to unknown helpers, map references that are
- * not resolved and kfunc calls are refused (-EINVAL, log names the insn). */
+/* Build pre-decoded code.  An lddw of a map (src 1, 5) loads maps[imm]; of a
+ * map value (src 2, 6) the address of byte next_imm of array maps[imm]'s
+ * element 0.  Calls to unknown helpers, bad map indexes or offsets and kfunc
+ * calls are refused (-EINVAL, log names the insn). */
 int interp_code_build(const struct isa_prog *isa, interp_helper_lookup lookup, const void *arg,
-		      struct interp_code *out, struct skep_log *log);
+		      struct skep_map *const *maps, size_t nr_maps, struct interp_code *out,
+		      struct skep_log *log);
 void interp_code_free(struct interp_code *code);
 
 int interp_run(const struct interp_code *code, struct interp_env *env, struct skep_run_result *res);

@@ -1,6 +1,7 @@
 /* Turning a decoded program into the interpreter's pre-decoded form:
  * helper calls resolved to function pointers, function pointers (lddw src 4)
- * to code addresses, and references the interpreter cannot run refused. */
+ * to code addresses, map references (lddw src 1, 2, 5, 6) to maps and value
+ * addresses, and references the interpreter cannot run refused. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,9 +10,35 @@
 #include "core/log.h"
 #include "interp/interp.h"
 #include "interp/interp_mem.h"
+#include "maps/map.h"
+
+/* lddw of a map (src 1, 5) or of a map value (src 2, 6): the constant. */
+static int interp_resolve_map(struct interp_insn *out, const struct isa_insn *in, size_t i,
+			      struct skep_map *const *maps, size_t nr_maps, struct skep_log *log)
+{
+	const char *name = isa_ops[in->op].name, *why = NULL;
+	uint32_t idx = (uint32_t)in->imm, off = (uint32_t)(in->imm64 >> 32);
+	int value = in->src == BPF_PSEUDO_MAP_VALUE || in->src == BPF_PSEUDO_MAP_IDX_VALUE;
+	int err;
+
+	if (idx >= nr_maps || !maps[idx]) {
+		log_printf(log, "insn %zu: %s refers to a map (index %u), but the program was given "
+				"%zu maps", i, name, idx, nr_maps);
+		return -EINVAL;
+	}
+	if (!value) {
+		out->k = (uint64_t)(uintptr_t)maps[idx];
+		return 0;
+	}
+	err = map_direct_value_addr(maps[idx], off, &out->k, &why);
+	if (err)
+		log_printf(log, "insn %zu: %s of map %u at offset %u: %s", i, name, idx, off, why);
+	return err ? -EINVAL : 0;
+}
 
 static int interp_resolve(struct interp_insn *out, const struct isa_insn *in, size_t i,
-			  const struct interp_code *code, struct skep_log *log)
+			  const struct interp_code *code, struct skep_map *const *maps,
+			  size_t nr_maps, struct skep_log *log)
 {
 	const struct isa_op *op = &isa_ops[in->op];
 
@@ -31,6 +58,9 @@ static int interp_resolve(struct interp_insn *out, const struct isa_insn *in, si
 	case ISA_FORM_LDDW:
 		if (in->src == BPF_PSEUDO_FUNC) {
 			out->k = (uint64_t)(uintptr_t)&code->insns[in->target];
+		} else if (in->src == BPF_PSEUDO_MAP_FD || in->src == BPF_PSEUDO_MAP_IDX ||
+			   in->src == BPF_PSEUDO_MAP_VALUE || in->src == BPF_PSEUDO_MAP_IDX_VALUE) {
+			return interp_resolve_map(out, in, i, maps, nr_maps, log);
 		} else if (in->src != 0) {
 			log_printf(log, "insn %zu: %s refers to a map or BTF object, and none was "
 					"resolved for this program", i, op->name);
@@ -43,7 +73,8 @@ static int interp_resolve(struct interp_insn *out, const struct isa_insn *in, si
 }
 
 int interp_code_build(const struct isa_prog *isa, interp_helper_lookup lookup, const void *arg,
-		      struct interp_code *out, struct skep_log *log)
+		      struct skep_map *const *maps, size_t nr_maps, struct interp_code *out,
+		      struct skep_log *log)
 {
 	out->len = isa->len;
 	out->is_func_start = isa->is_func_start;
@@ -66,7 +97,7 @@ int interp_code_build(const struct isa_prog *isa, interp_helper_lookup lookup, c
 			.target = in->target < 0 ? 0 : (uint32_t)in->target,
 			.k = in->imm64,
 		};
-		int err = interp_resolve(o, in, i, out, log);
+		int err = interp_resolve(o, in, i, out, maps, nr_maps, log);
 		if (err) {
 			interp_code_free(out);
 			return err;

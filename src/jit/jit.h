@@ -1,6 +1,11 @@
 /* The JIT stage: x86-64 machine code for a decoded program.
  *
- * Takes: a decoded program (struct isa_prog) and a way to find helpers.
+ * Takes: a decoded program (struct isa_prog) and the interpreter's
+ * pre-decoded code built from it (struct interp_code), whose constants are
+ * already resolved: helper functions, maps, map values, and function
+ * addresses.  The JIT uses the very same values (an lddw of a function gives
+ * the address the interpreter gives), so both engines compute identical
+ * results and callbacks find their functions whichever engine runs.
  * Gives: a struct jit_prog holding native code in memory that is never
  * writable and executable at once, and jit_run(), which runs it with the same
  * environment (struct interp_env) and the same results, errors and messages as
@@ -22,24 +27,30 @@
 #include "skep/skep.h"
 
 struct skep_log;
+struct skep_prog;
 struct jit_prog;
-
-typedef skep_helper_fn (*jit_helper_lookup)(const void *arg, uint64_t id);
 
 struct jit_opts {
 	int checked; /* bounds checks and an instruction budget in the generated code */
 	int harden;  /* blind the program's constants (as the kernel's bpf_jit_harden) */
 };
 
-/* Compile; the decoded program and the lookup's argument must outlive the
- * result.  -EINVAL (log names the instruction) for what cannot be run: calls
- * to unknown helpers, unresolved map references, kfunc calls; -ENOMEM. */
-int jit_compile(const struct isa_prog *isa, jit_helper_lookup lookup, const void *arg,
+/* Compile; isa and code must outlive the result.  -EINVAL (log names the
+ * instruction) for what cannot be run, -ENOMEM, -E2BIG for a program whose
+ * code would not fit in 1 GiB. */
+int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		const struct jit_opts *opts, struct jit_prog **out, struct skep_log *log);
 void jit_free(struct jit_prog *jit);
 
-/* Run once: the contract of interp_run() (or interp_run_checked() for checked code). */
-int jit_run(const struct jit_prog *jit, struct interp_env *env, struct skep_run_result *res);
+/* The native code of the program a tail call switches to, compiled the same
+ * way (checked or not); NULL with the log saying why. */
+typedef const struct jit_prog *(*jit_tail_fn)(struct skep_prog *prog, int checked,
+					      struct skep_log *log);
+
+/* Run once: the contract of interp_run() (or interp_run_checked() for checked
+ * code), env->entry included.  tail may be NULL if no tail call can happen. */
+int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
+	    struct skep_run_result *res);
 
 /* The machine code, for disassembly and tests. */
 const void *jit_code(const struct jit_prog *jit, size_t *size);

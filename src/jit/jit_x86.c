@@ -28,12 +28,24 @@ void jit_fail(struct jit_state *s, int err, const char *fmt, ...)
 	log_printf(s->log, "insn %zu: %s", s->slot, msg);
 }
 
+/* A fresh blinding key per constant: a splitmix64 stream from a random seed,
+ * restarted every pass so that every pass emits the same sizes. */
+static uint64_t jit_blind_key(struct jit_state *s)
+{
+	uint64_t z = (s->blind_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 /* Constant blinding: the program's constant never appears in the code as
- * itself, only xor-ed with a key chosen at compile time. */
+ * itself (a program author could otherwise plant chosen bytes in executable
+ * memory), only xor-ed with a random key.  reg is never JIT_T1. */
 void jit_load_const(struct jit_state *s, int reg, uint64_t v)
 {
 	struct x86_buf *e = &s->e;
-	uint64_t k = s->blind_key;
+	uint64_t k = s->harden ? jit_blind_key(s) : 0;
 
 	if (!s->harden) {
 		x86_mov_imm64(e, reg, v);
@@ -94,7 +106,8 @@ void jit_stub_jcc(struct jit_state *s, enum x86_cc cc, enum jit_stub stub)
 	x86_jcc_rel32(&s->e, cc, jit_stub_rel(s, stub, X86_JCC32_LEN));
 }
 
-static void jit_emit_mov(struct jit_state *s, const struct isa_insn *in, int sz, int src, int is_imm)
+static void jit_emit_mov(struct jit_state *s, const struct isa_insn *in, int sz, int src,
+			 int is_imm)
 {
 	const struct isa_op *op = &isa_ops[in->op];
 	int dst = jit_reg(in->dst);
@@ -137,9 +150,11 @@ static void jit_emit_end(struct jit_state *s, const struct isa_insn *in)
 
 void jit_emit_alu(struct jit_state *s, const struct isa_insn *in)
 {
+	/* x86 operation + 1 of the ALU operations that map one to one */
 	static const int8_t simple[16] = {
-		[BPF_ADD >> 4] = X86_ADD + 1, [BPF_SUB >> 4] = X86_SUB + 1, [BPF_OR >> 4] = X86_OR + 1,
-		[BPF_AND >> 4] = X86_AND + 1, [BPF_XOR >> 4] = X86_XOR + 1,
+		[BPF_ADD >> 4] = X86_ADD + 1, [BPF_SUB >> 4] = X86_SUB + 1,
+		[BPF_OR >> 4] = X86_OR + 1,   [BPF_AND >> 4] = X86_AND + 1,
+		[BPF_XOR >> 4] = X86_XOR + 1,
 	};
 	const struct isa_op *op = &isa_ops[in->op];
 	int sz = isa_is_alu64(op->code) ? 8 : 4, bop = BPF_OP(op->code);
@@ -147,10 +162,14 @@ void jit_emit_alu(struct jit_state *s, const struct isa_insn *in)
 	int is_imm = op->form == ISA_FORM_ALU_IMM;
 	struct x86_buf *e = &s->e;
 
-	if (op->form == ISA_FORM_END)
-		return jit_emit_end(s, in);
-	if (op->form == ISA_FORM_NEG)
-		return x86_neg(e, sz, dst);
+	if (op->form == ISA_FORM_END) {
+		jit_emit_end(s, in);
+		return;
+	}
+	if (op->form == ISA_FORM_NEG) {
+		x86_neg(e, sz, dst);
+		return;
+	}
 	if (is_imm && s->harden && bop != BPF_MOV) {
 		jit_load_const(s, JIT_T2, sz == 8 ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
 		src = JIT_T2;
@@ -184,27 +203,30 @@ void jit_emit_alu(struct jit_state *s, const struct isa_insn *in)
 	}
 }
 
+/* The constant as loading resolved it: a map, a map value's address, or for
+ * a function (src 4) the interpreter's address of it, which callx and
+ * callbacks recognise in either engine.  Only plain constants are blinded:
+ * the others are addresses, not values the program chose. */
 static void jit_emit_lddw(struct jit_state *s, const struct isa_insn *in)
 {
-	int dst = jit_reg(in->dst);
+	uint64_t k = s->code->insns[s->slot].k;
 
-	if (in->src == BPF_PSEUDO_FUNC) /* the native entry of the function; callx knows it */
-		x86_movabs(&s->e, dst, s->base + s->ent[in->target]);
-	else if (in->src == 0)
-		jit_load_const(s, dst, in->imm64);
+	if (in->src == 0)
+		jit_load_const(s, jit_reg(in->dst), k);
 	else
-		jit_fail(s, -EINVAL, "%s refers to a map or BTF object, and none was resolved "
-				     "for this program", isa_ops[in->op].name);
+		x86_mov_imm64(&s->e, jit_reg(in->dst), k);
 }
 
 static void jit_emit_jcond(struct jit_state *s, const struct isa_insn *in)
 {
+	/* clang-format off */
 	static const uint8_t cc[16] = {
-		[BPF_JEQ >> 4] = X86_CC_E,   [BPF_JNE >> 4] = X86_CC_NE,  [BPF_JSET >> 4] = X86_CC_NE,
-		[BPF_JGT >> 4] = X86_CC_A,   [BPF_JGE >> 4] = X86_CC_AE,  [BPF_JLT >> 4] = X86_CC_B,
-		[BPF_JLE >> 4] = X86_CC_BE,  [BPF_JSGT >> 4] = X86_CC_G,  [BPF_JSGE >> 4] = X86_CC_GE,
-		[BPF_JSLT >> 4] = X86_CC_L,  [BPF_JSLE >> 4] = X86_CC_LE,
+		[BPF_JEQ >> 4] = X86_CC_E,  [BPF_JNE >> 4] = X86_CC_NE, [BPF_JSET >> 4] = X86_CC_NE,
+		[BPF_JGT >> 4] = X86_CC_A,  [BPF_JGE >> 4] = X86_CC_AE, [BPF_JLT >> 4] = X86_CC_B,
+		[BPF_JLE >> 4] = X86_CC_BE, [BPF_JSGT >> 4] = X86_CC_G, [BPF_JSGE >> 4] = X86_CC_GE,
+		[BPF_JSLT >> 4] = X86_CC_L, [BPF_JSLE >> 4] = X86_CC_LE,
 	};
+	/* clang-format on */
 	const struct isa_op *op = &isa_ops[in->op];
 	int sz = isa_is_jmp32(op->code) ? 4 : 8, bop = BPF_OP(op->code);
 	int dst = jit_reg(in->dst), src = jit_reg(in->src);
@@ -218,8 +240,10 @@ static void jit_emit_jcond(struct jit_state *s, const struct isa_insn *in)
 		src = JIT_T2;
 		is_imm = 0;
 	}
-	if (!is_imm)
-		is_set ? x86_test_rr(e, sz, dst, src) : x86_alu_rr(e, sz, X86_CMP, dst, src);
+	if (!is_imm && is_set)
+		x86_test_rr(e, sz, dst, src);
+	else if (!is_imm)
+		x86_alu_rr(e, sz, X86_CMP, dst, src);
 	else if (is_set)
 		x86_test_ri(e, sz, dst, in->imm);
 	else if (in->imm == 0) /* same flags as cmp dst, 0 for every condition used */
@@ -254,7 +278,7 @@ void jit_emit_slot(struct jit_state *s, size_t i)
 	s->slot = i;
 	if (s->isa->is_func_start[i]) {
 		s->next_ent[i] = (uint32_t)s->e.len;
-		jit_emit_prologue(s, i);
+		jit_emit_prologue(s);
 	}
 	s->next[i] = (uint32_t)s->e.len;
 	if (in->op < 0)
@@ -266,39 +290,51 @@ void jit_emit_slot(struct jit_state *s, size_t i)
 	case ISA_FORM_ALU_REG:
 	case ISA_FORM_NEG:
 	case ISA_FORM_END:
-		return jit_emit_alu(s, in);
+		jit_emit_alu(s, in);
+		break;
 	case ISA_FORM_LDDW:
-		return jit_emit_lddw(s, in);
+		jit_emit_lddw(s, in);
+		break;
 	case ISA_FORM_LD_ABS:
 	case ISA_FORM_LD_IND:
-		return jit_emit_ldpkt(s, in);
+		jit_emit_ldpkt(s, in);
+		break;
 	case ISA_FORM_LDX:
 	case ISA_FORM_ST:
 	case ISA_FORM_STX:
 	case ISA_FORM_LDACQ:
 	case ISA_FORM_STREL:
-		return jit_emit_mem(s, in);
+		jit_emit_mem(s, in);
+		break;
 	case ISA_FORM_ATOMIC:
-		return jit_emit_atomic(s, in);
+		jit_emit_atomic(s, in);
+		break;
 	case ISA_FORM_JA:
 	case ISA_FORM_JA32:
 		if ((size_t)in->target != i + 1)
 			jit_branch(s, (size_t)in->target, -1);
 		return;
 	case ISA_FORM_MAY_GOTO:
-		return jit_emit_may_goto(s, in);
+		jit_emit_may_goto(s, in);
+		break;
 	case ISA_FORM_JMP_IMM:
 	case ISA_FORM_JMP_REG:
-		return jit_emit_jcond(s, in);
+		jit_emit_jcond(s, in);
+		break;
 	case ISA_FORM_CALL:
-		return jit_emit_call(s, in);
+		jit_emit_call(s, in);
+		break;
 	case ISA_FORM_CALL_LOCAL:
-		return jit_emit_call_local(s, in);
+		jit_emit_call_local(s, in);
+		break;
 	case ISA_FORM_CALL_KFUNC:
-		return jit_stub_call(s, JIT_STUB_KFUNC);
+		jit_stub_call(s, JIT_STUB_KFUNC);
+		break;
 	case ISA_FORM_CALLX:
-		return jit_emit_callx(s, in);
+		jit_emit_callx(s, in);
+		break;
 	case ISA_FORM_EXIT:
-		return jit_emit_exit(s, i);
+		jit_emit_exit(s);
+		break;
 	}
 }

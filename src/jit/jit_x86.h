@@ -17,9 +17,13 @@
  * is a native function:
  *
  *   entry:  push rbx, r13, r14, r15, rbp; rbp -= 512
- *           [sub rsp, 16; mov dword [rsp], 8M]     may_goto counter, if used
+ *           sub rsp, 16; mov dword [rsp], 8M     the frame's may_goto counter
  *   body:   rsp is 16-byte aligned here, so helpers may be called directly
- *   exit:   [add rsp, 16]; pop rbp, r15, r14, r13, rbx; ret
+ *   exit:   add rsp, 16; pop rbp, r15, r14, r13, rbx; ret
+ *
+ * Every frame has the same shape, so a tail call can hand its frame to the
+ * new program: it jumps to that program's first instruction with the frame,
+ * r1, r6-r9 and the may_goto counter as they are, as the interpreter does.
  *
  * Layout of the image: the entry trampoline (a C-callable function taking
  * the jit_run), the eBPF functions in program order, then the shared stubs
@@ -41,30 +45,34 @@
 #include "jit/x86_emit.h"
 
 #define JIT_RUN X86_R12 /* struct jit_run * */
-#define JIT_T0 X86_R10  /* scratch: addresses */
-#define JIT_T1 X86_R11  /* scratch: sizes, operands */
-#define JIT_T2 X86_R9   /* scratch; helper argument 6 */
+#define JIT_T0 X86_R10	/* scratch: addresses */
+#define JIT_T1 X86_R11	/* scratch: sizes, operands */
+#define JIT_T2 X86_R9	/* scratch; helper argument 6 */
 
 /* The kernel's per-frame may_goto allowance (BPF_MAX_LOOPS), as in the interpreter. */
 #define JIT_MAX_LOOPS (8u * 1024 * 1024)
 
 static inline int jit_reg(unsigned bpf_reg)
 {
+	/* clang-format off */
 	static const uint8_t map[11] = {
 		X86_RAX, X86_RDI, X86_RSI, X86_RDX, X86_RCX, X86_R8,
 		X86_RBX, X86_R13, X86_R14, X86_R15, X86_RBP,
 	};
+	/* clang-format on */
 	return map[bpf_reg];
 }
 
 /* How a run stopped early (jit_run.status). */
 enum jit_stop {
 	JIT_STOP_NONE,
-	JIT_STOP_BUDGET, /* checked: instruction budget spent */
-	JIT_STOP_DEPTH,  /* a call would nest deeper than SKEP_MAX_FRAMES */
-	JIT_STOP_FAULT,  /* checked: memory access outside the regions, or misaligned atomic */
-	JIT_STOP_CALLX,  /* callx target is neither a function nor a helper */
-	JIT_STOP_KFUNC,  /* kfunc call (refused at load; kept for safety) */
+	JIT_STOP_BUDGET,  /* checked: instruction budget spent */
+	JIT_STOP_DEPTH,	  /* a call would nest deeper than SKEP_MAX_FRAMES */
+	JIT_STOP_FAULT,	  /* checked: access outside the regions, misaligned atomic */
+	JIT_STOP_CALLX,	  /* callx target is neither a function nor a helper */
+	JIT_STOP_KFUNC,	  /* kfunc call (refused at load; kept for safety) */
+	JIT_STOP_PENDING, /* a helper asked to stop the run (cx->pending, abort_err) */
+	JIT_STOP_TAIL,	  /* the program a tail call switches to could not be compiled */
 };
 
 /* Memory-check kinds, as the interpreter reports them. */
@@ -72,37 +80,45 @@ enum { JIT_ACCESS_READ, JIT_ACCESS_WRITE, JIT_ACCESS_MISALIGNED };
 
 /* What the generated code reads and writes during one run; r12 points at it. */
 struct jit_run {
-	uint64_t args[5];      /* r1-r5 at entry */
-	uint64_t stack_top;    /* r10 of the entry frame + 512 (every prologue subtracts 512) */
-	uint64_t stack_limit;  /* a call from a frame whose r10 is at or below this nests too deep */
-	uint64_t packet;       /* legacy LD_ABS/LD_IND data */
+	uint64_t args[5];     /* r1-r5 at entry */
+	uint64_t stack_top;   /* r10 of the entry frame + 512 (every prologue subtracts 512) */
+	uint64_t stack_limit; /* a call from a frame whose r10 is at or below this nests too deep */
+	uint64_t packet;      /* legacy LD_ABS/LD_IND data */
 	uint64_t packet_len;
-	uint64_t cx;           /* struct skep_call_ctx *: helper argument 6, checked regions */
-	uint64_t budget;       /* checked: instructions left */
-	uint64_t saved_rsp;    /* native stack of the trampoline, to unwind to when stopping */
-	uint64_t status;       /* enum jit_stop */
-	uint64_t fault_ret;    /* a return address inside the code of the stopping instruction */
+	uint64_t cx;	    /* struct skep_call_ctx *: helper argument 6, checked regions */
+	uint64_t budget;    /* checked: instructions left */
+	uint64_t saved_rsp; /* native stack of the trampoline, to unwind to when stopping */
+	uint64_t status;    /* enum jit_stop */
+	uint64_t fault_ret; /* a return address inside the code of the stopping instruction */
 	uint64_t fault_addr;
 	uint64_t fault_size;
 	uint64_t fault_kind;
-	uint64_t callx_kind;   /* set by the callx resolver: 0 function, 1 helper */
-	const struct jit_prog *jit;
+	uint64_t callx_kind; /* set by the callx resolver: 0 function, 1 helper */
+	uint64_t entry;	     /* code address of the function the run starts in */
+	uint64_t tail_r1;    /* r1 at a bpf_tail_call: the new program's r1 */
+	uint64_t saved_r0;
+	/* used by C only */
+	const struct jit_prog *jit; /* the program run started with */
+	const struct jit_prog *cur; /* the program the last tail call switched to */
+	jit_tail_fn tail;
+	struct skep_log *log;
 };
 
 #define JIT_RUN_OFF(field) ((int32_t)offsetof(struct jit_run, field))
 
 enum jit_stub {
 	JIT_STUB_PKT_OOB, /* legacy packet load out of bounds: r0 = 0, normal end */
-	JIT_STUB_ABORT,   /* unwind to the trampoline and return r0 */
-	JIT_STUB_STOP,    /* stop with the reason in r11 (called: fault_ret = return address) */
+	JIT_STUB_ABORT,	  /* unwind to the trampoline and return r0 */
+	JIT_STUB_STOP,	  /* stop with the reason in r11 (fault_ret = return address) */
 	JIT_STUB_BUDGET,  /* called: stop for the budget */
-	JIT_STUB_DEPTH,   /* called: stop for call depth */
-	JIT_STUB_KFUNC,   /* called: stop at a kfunc call */
+	JIT_STUB_DEPTH,	  /* called: stop for call depth */
+	JIT_STUB_KFUNC,	  /* called: stop at a kfunc call */
 	JIT_STUB_CHECK_R, /* called with r10 = address, r11 = size: may the program read? */
 	JIT_STUB_CHECK_W,
 	JIT_STUB_CHECK_RA, /* ... and is the address aligned to the size (atomics) */
 	JIT_STUB_CHECK_WA,
-	JIT_STUB_CALLX,   /* called with r10 = callx target: r10 = code address, callx_kind set */
+	JIT_STUB_CALLX,	  /* r10 = target, r11 = jit_prog: r10 = code, callx_kind */
+	JIT_STUB_PENDING, /* called after a helper set cx->pending: tail call or stop */
 	JIT_NR_STUBS
 };
 
@@ -111,35 +127,39 @@ struct jit_prog {
 	size_t image_len, mapped;
 	uint64_t (*entry)(struct jit_run *run);
 	uint32_t *addr; /* per slot: offset of its code; [len] = end of the functions */
+	uint32_t *ent;	/* per function-start slot: offset of its entry (prologue) */
 	size_t len;
-	uint64_t *func_entry; /* sorted code addresses of every function entry (callx) */
-	size_t nr_funcs;
 	const struct isa_prog *isa;
-	jit_helper_lookup lookup;
-	const void *lookup_arg;
+	const struct interp_code *code; /* resolved constants; callx targets */
 	int checked;
 };
+
+/* Called by the callx stub: the code address to call for `target` (callx_kind
+ * says function or helper), or 0 with the run's status set. */
+uint64_t jit_callx_resolve(struct jit_run *run, uint64_t target, uint64_t ret,
+			   const struct jit_prog *jit);
+/* Called by the pending stub after a successful bpf_tail_call: the address of
+ * the new program's first instruction, or 0 with the run's status set. */
+uint64_t jit_tail_resolve(struct jit_run *run);
 
 /* One translation pass. */
 struct jit_state {
 	struct x86_buf e;
 	const struct isa_prog *isa;
-	jit_helper_lookup lookup;
-	const void *lookup_arg;
+	const struct interp_code *code;
+	const struct jit_prog *jit; /* being built (callx sites pass it to the resolver) */
 	struct skep_log *log;
 	int checked, harden;
-	uint64_t blind_key;
-	int first;      /* no previous pass: every variable branch takes its long form */
-	int all_long;   /* fallback if the passes did not settle */
-	uint64_t base;  /* address of the image (final pass), 0 before */
+	uint64_t blind_seed, blind_state; /* constant blinding keys (jit_load_const) */
+	int first;    /* no previous pass: every variable branch takes its long form */
+	int all_long; /* fallback if the passes did not settle */
 	/* previous pass (read) and this pass (written): */
-	uint32_t *addr, *next;     /* per slot: offset of its code, after any prologue */
-	uint32_t *ent, *next_ent;  /* per function-start slot: offset of its prologue */
+	uint32_t *addr, *next;	  /* per slot: offset of its code, after any prologue */
+	uint32_t *ent, *next_ent; /* per function-start slot: offset of its prologue */
 	uint32_t stub[JIT_NR_STUBS], next_stub[JIT_NR_STUBS];
-	uint32_t *block;   /* checked: at a leader, the instructions of its basic block */
-	uint8_t *loop_slot; /* per slot: its function keeps a may_goto counter */
-	size_t slot;       /* slot being translated */
-	int err;           /* translation error besides the buffer's (logged) */
+	uint32_t *block; /* checked: at a leader, the instructions of its basic block */
+	size_t slot;	 /* slot being translated */
+	int err;	 /* translation error besides the buffer's (logged) */
 };
 
 /* Translation of one slot (jit_x86.c dispatches to the others). */
@@ -150,8 +170,8 @@ void jit_emit_shift(struct jit_state *s, const struct isa_insn *in, int sz, int 
 void jit_emit_mem(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_atomic(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_ldpkt(struct jit_state *s, const struct isa_insn *in);
-void jit_emit_prologue(struct jit_state *s, size_t i);
-void jit_emit_exit(struct jit_state *s, size_t i);
+void jit_emit_prologue(struct jit_state *s);
+void jit_emit_exit(struct jit_state *s);
 void jit_emit_call(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_call_local(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_callx(struct jit_state *s, const struct isa_insn *in);

@@ -225,7 +225,8 @@ void x86_mov_imm64(struct x86_buf *e, int dst, uint64_t v)
 
 void x86_movzx_rr(struct x86_buf *e, int src_sz, int dst, int src)
 {
-	x86_op_rr(e, 4, src_sz == 1 ? 0x0fb6 : 0x0fb7, dst, src, src_sz == 1 && x86_byte_hazard(src));
+	x86_op_rr(e, 4, src_sz == 1 ? 0x0fb6 : 0x0fb7, dst, src,
+		  src_sz == 1 && x86_byte_hazard(src));
 }
 
 void x86_movsx_rr(struct x86_buf *e, int dst_sz, int src_sz, int dst, int src)
@@ -359,6 +360,16 @@ void x86_ret(struct x86_buf *e)
 void x86_call_r(struct x86_buf *e, int r)
 {
 	x86_op_rr(e, 4, 0xff, 2, r, 0);
+}
+
+void x86_call_m(struct x86_buf *e, int base, int32_t disp)
+{
+	x86_op_rm(e, 4, 0xff, 2, base, disp, 0);
+}
+
+void x86_jmp_r(struct x86_buf *e, int r)
+{
+	x86_op_rr(e, 4, 0xff, 4, r, 0);
 }
 
 void x86_call_rel32(struct x86_buf *e, int32_t rel)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* clang-format off */
 enum x86_reg {
 	X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI,
 	X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15,
@@ -26,6 +27,7 @@ enum x86_cc {
 	X86_CC_O, X86_CC_NO, X86_CC_B, X86_CC_AE, X86_CC_E, X86_CC_NE, X86_CC_BE, X86_CC_A,
 	X86_CC_S, X86_CC_NS, X86_CC_P, X86_CC_NP, X86_CC_L, X86_CC_GE, X86_CC_LE, X86_CC_G,
 };
+/* clang-format on */
 
 /* Group-1 arithmetic: the /digit of 0x81/0x83, and op*8+1 is the "op r/m, r" opcode. */
 enum x86_alu { X86_ADD = 0, X86_OR = 1, X86_AND = 4, X86_SUB = 5, X86_XOR = 6, X86_CMP = 7 };
@@ -100,6 +102,8 @@ void x86_push(struct x86_buf *e, int r);
 void x86_pop(struct x86_buf *e, int r);
 void x86_ret(struct x86_buf *e);
 void x86_call_r(struct x86_buf *e, int r);
+void x86_call_m(struct x86_buf *e, int base, int32_t disp);
+void x86_jmp_r(struct x86_buf *e, int r);
 
 /* Branches with a displacement from the end of the instruction. */
 void x86_call_rel32(struct x86_buf *e, int32_t rel);

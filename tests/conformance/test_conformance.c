@@ -1,7 +1,8 @@
 /* The bpf_conformance suite through skep-conformance-plugin, as the reference
- * runner drives it: once per file with the interpreter and once with the
- * checked interpreter (and with extra plugin options given on the command
- * line, e.g. `test_conformance --jit`).  One PASS/FAIL line per file and mode.
+ * runner drives it: once per file in each engine (the interpreter, the checked
+ * interpreter, the JIT and the checked JIT), or only with the plugin options
+ * given on the command line (e.g. `test_conformance --jit`).  One PASS/FAIL
+ * line per file and mode.
  *
  * Env: CONFORMANCE_DIR (default ../shared/conformance/tests), SKEP_BUILD. */
 #include <dirent.h>
@@ -107,13 +108,14 @@ int main(int argc, char **argv)
 	qsort(files, nfiles, sizeof(files[0]), conf_cmp);
 
 	/* Extra options on our command line select one mode (e.g. --jit). */
-	char *interp[] = {"--interp", NULL}, *checked[] = {"--checked", NULL};
+	char *modes[][2] = {{"--interp", NULL}, {"--checked", NULL}, {"--jit", NULL},
+			    {"--jit-checked", NULL}};
 	for (size_t i = 0; i < nfiles; i++) {
 		if (argc > 1) {
 			conf_run_one(&h, plugin, argv + 1, dir, files[i], argv[1] + 2);
 		} else {
-			conf_run_one(&h, plugin, interp, dir, files[i], "interp");
-			conf_run_one(&h, plugin, checked, dir, files[i], "checked");
+			for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+				conf_run_one(&h, plugin, modes[m], dir, files[i], modes[m][0] + 2);
 		}
 		free(files[i]);
 	}

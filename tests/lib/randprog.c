@@ -1,9 +1,9 @@
 /* The random program generator of randprog.h.
  *
- * A program is first built as a list of units (one instruction, two slots for
- * lddw) whose jumps name a target unit; slot offsets are filled in at the
- * end, once the length of every unit is known.  Two rules keep the kernel
- * verifier happy:
+ * A program is first built as a list of units (one slot, or two for an lddw
+ * and for a 32-bit cmpxchg followed by its quirk) whose jumps name a target
+ * unit; slot offsets are filled in at the end, once the length of every unit
+ * is known.  Two rules keep the kernel verifier happy:
  *
  *  - every unit is reachable in the control-flow graph (the verifier refuses
  *    unreachable instructions even when no run could get there): conditional
@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RP_MAX_PENDING 8     /* if/else constructs open at once */
-#define RP_MAX_SKIP 16       /* how many units a forward jump skips at most */
-#define RP_MAX_THEN 8        /* units in the "then" part of an if/else at most */
+#define RP_MAX_PENDING 8 /* if/else constructs open at once */
+#define RP_MAX_SKIP 16	 /* how many units a forward jump skips at most */
+#define RP_MAX_THEN 8	 /* units in the "then" part of an if/else at most */
 #define RP_SETUP_UNITS (RANDPROG_NR_REGS + RANDPROG_STACK_BYTES / 2)
 
 enum rp_jump {
@@ -33,7 +33,7 @@ enum rp_jump {
 struct rp_unit {
 	struct bpf_insn insn[2];
 	uint8_t nslots;
-	uint8_t jump;    /* enum rp_jump */
+	uint8_t jump;	 /* enum rp_jump */
 	uint32_t target; /* unit index a jump lands on */
 };
 
@@ -45,7 +45,7 @@ struct rp_pending {
 
 struct rp_gen {
 	struct randprog_rng rng;
-	uint32_t features;
+	uint32_t features, quirks;
 	uint32_t data_size;
 	struct rp_unit *units;
 	size_t nunits, cap;
@@ -78,6 +78,7 @@ static int rp_coin(struct randprog_rng *rng)
 }
 
 /* Values where implementations tend to disagree: signs, widths, overflow. */
+/* clang-format off */
 static const uint64_t rp_edge64[] = {
 	0,
 	1,
@@ -103,6 +104,7 @@ static const uint64_t rp_edge64[] = {
 	0xfffffffffffffffeull,
 	0xffffffffffffffffull,
 };
+/* clang-format on */
 
 static uint64_t rp_value64(struct randprog_rng *rng)
 {
@@ -149,7 +151,7 @@ static struct rp_unit *rp_add(struct rp_gen *g, struct bpf_insn insn)
 static void rp_add_lddw(struct rp_gen *g, int dst, uint64_t v)
 {
 	struct rp_unit *u = rp_add(g, randprog_insn(BPF_LD | BPF_IMM | BPF_DW, (uint8_t)dst, 0, 0,
-						     (int32_t)(uint32_t)v));
+						    (int32_t)(uint32_t)v));
 
 	u->insn[1] = randprog_insn(0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
 	u->nslots = 2;
@@ -248,6 +250,7 @@ struct rp_alu_op {
 	uint32_t feature;
 };
 
+/* clang-format off */
 static const struct rp_alu_op rp_alu_ops[] = {
 	{BPF_ADD, 0, RANDPROG_ALU},    {BPF_SUB, 0, RANDPROG_ALU},    {BPF_MUL, 0, RANDPROG_ALU},
 	{BPF_OR, 0, RANDPROG_ALU},     {BPF_AND, 0, RANDPROG_ALU},    {BPF_XOR, 0, RANDPROG_ALU},
@@ -255,6 +258,7 @@ static const struct rp_alu_op rp_alu_ops[] = {
 	{BPF_MOD, 0, RANDPROG_DIVMOD}, {BPF_MOD, 1, RANDPROG_DIVMOD}, {BPF_LSH, 0, RANDPROG_SHIFT},
 	{BPF_RSH, 0, RANDPROG_SHIFT},  {BPF_ARSH, 0, RANDPROG_SHIFT},
 };
+/* clang-format on */
 
 static int rp_is_shift(uint8_t op)
 {
@@ -324,18 +328,21 @@ static void rp_emit_mem(struct rp_gen *g, int stack)
 	uint8_t size = (uint8_t)rp_size_bits(bytes);
 
 	if (sx) {
-		rp_add(g, randprog_insn(BPF_LDX | BPF_MEMSX | size, (uint8_t)rp_reg(g), base, off, 0));
+		rp_add(g,
+		       randprog_insn(BPF_LDX | BPF_MEMSX | size, (uint8_t)rp_reg(g), base, off, 0));
 		return;
 	}
 	switch (rp_below(&g->rng, 3)) {
 	case 0:
-		rp_add(g, randprog_insn(BPF_LDX | BPF_MEM | size, (uint8_t)rp_reg(g), base, off, 0));
+		rp_add(g,
+		       randprog_insn(BPF_LDX | BPF_MEM | size, (uint8_t)rp_reg(g), base, off, 0));
 		break;
 	case 1:
 		rp_add(g, randprog_insn(BPF_ST | BPF_MEM | size, base, 0, off, rp_imm32(&g->rng)));
 		break;
 	default:
-		rp_add(g, randprog_insn(BPF_STX | BPF_MEM | size, base, (uint8_t)rp_reg(g), off, 0));
+		rp_add(g,
+		       randprog_insn(BPF_STX | BPF_MEM | size, base, (uint8_t)rp_reg(g), off, 0));
 		break;
 	}
 }
@@ -343,15 +350,24 @@ static void rp_emit_mem(struct rp_gen *g, int stack)
 /* Atomics are only allowed on the stack (not on packet memory). */
 static void rp_emit_atomic(struct rp_gen *g)
 {
+	/* clang-format off */
 	static const int32_t ops[] = {
-		BPF_ADD, BPF_OR,  BPF_AND,  BPF_XOR,     BPF_ADD | BPF_FETCH, BPF_OR | BPF_FETCH,
-		BPF_AND | BPF_FETCH, BPF_XOR | BPF_FETCH, BPF_XCHG, BPF_CMPXCHG,
+		BPF_ADD, BPF_OR, BPF_AND, BPF_XOR,
+		BPF_ADD | BPF_FETCH, BPF_OR | BPF_FETCH, BPF_AND | BPF_FETCH, BPF_XOR | BPF_FETCH,
+		BPF_XCHG, BPF_CMPXCHG,
 	};
+	/* clang-format on */
 	int bytes = rp_percent(g, 50) ? 8 : 4;
+	int32_t op = ops[rp_below(&g->rng, sizeof(ops) / sizeof(ops[0]))];
+	struct rp_unit *u;
 
-	rp_add(g, randprog_insn(BPF_STX | BPF_ATOMIC | rp_size_bits(bytes), BPF_REG_10,
-				(uint8_t)rp_reg(g), rp_stack_off(g, bytes),
-				ops[rp_below(&g->rng, sizeof(ops) / sizeof(ops[0]))]));
+	u = rp_add(g, randprog_insn(BPF_STX | BPF_ATOMIC | rp_size_bits(bytes), BPF_REG_10,
+				    (uint8_t)rp_reg(g), rp_stack_off(g, bytes), op));
+	if (bytes == 4 && op == BPF_CMPXCHG && (g->quirks & RANDPROG_QUIRK_CMPXCHG32_ZEXT)) {
+		/* same unit: no jump lands between the two */
+		u->insn[1] = randprog_insn(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_0, BPF_REG_0, 0, 0);
+		u->nslots = 2;
+	}
 }
 
 static void rp_emit_acqrel(struct rp_gen *g)
@@ -368,18 +384,22 @@ static void rp_emit_acqrel(struct rp_gen *g)
 
 static struct rp_unit *rp_emit_cond_jump(struct rp_gen *g)
 {
+	/* clang-format off */
 	static const uint8_t conds[] = {
-		BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE,  BPF_JSGT,
+		BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET, BPF_JNE, BPF_JSGT,
 		BPF_JSGE, BPF_JLT, BPF_JLE, BPF_JSLT, BPF_JSLE,
 	};
+	/* clang-format on */
 	uint8_t code = (rp_percent(g, 50) ? BPF_JMP : BPF_JMP32) |
 		       conds[rp_below(&g->rng, sizeof(conds) / sizeof(conds[0]))];
 	struct rp_unit *u;
 
 	if (rp_percent(g, 50))
-		u = rp_add(g, randprog_insn(code | BPF_X, (uint8_t)rp_reg(g), (uint8_t)rp_reg(g), 0, 0));
+		u = rp_add(g, randprog_insn(code | BPF_X, (uint8_t)rp_reg(g), (uint8_t)rp_reg(g), 0,
+					    0));
 	else
-		u = rp_add(g, randprog_insn(code | BPF_K, (uint8_t)rp_reg(g), 0, 0, rp_imm32(&g->rng)));
+		u = rp_add(g, randprog_insn(code | BPF_K, (uint8_t)rp_reg(g), 0, 0,
+					    rp_imm32(&g->rng)));
 	u->jump = RP_JUMP_OFF;
 	return u;
 }
@@ -393,8 +413,8 @@ static size_t rp_skip_target(struct rp_gen *g)
 
 static void rp_emit_jump(struct rp_gen *g)
 {
-	int ifelse = (g->features & RANDPROG_JA) && g->npending < RP_MAX_PENDING &&
-		     rp_percent(g, 30);
+	int ifelse =
+		(g->features & RANDPROG_JA) && g->npending < RP_MAX_PENDING && rp_percent(g, 30);
 	struct rp_unit *u;
 
 	if ((g->features & RANDPROG_MAY_GOTO) && rp_percent(g, 5)) {
@@ -453,11 +473,13 @@ struct rp_kind {
 	uint32_t weight;
 };
 
+/* clang-format off */
 static const struct rp_kind rp_kinds[] = {
 	{RANDPROG_ALU, 24},    {RANDPROG_DIVMOD, 8},  {RANDPROG_SHIFT, 8}, {RANDPROG_MOVSX, 3},
 	{RANDPROG_BYTEORDER, 3}, {RANDPROG_LDDW, 2}, {RANDPROG_JMP, 12},  {RANDPROG_MEM, 12},
 	{RANDPROG_STACK, 10},  {RANDPROG_ATOMIC, 6},  {RANDPROG_ACQREL, 2},
 };
+/* clang-format on */
 
 static void rp_emit_random(struct rp_gen *g)
 {
@@ -519,9 +541,10 @@ void randprog_layout(const struct randprog_opts *opts, struct randprog_layout *l
 	layout->size = layout->stack_off + RANDPROG_STACK_BYTES;
 }
 
+/* Each random step adds one unit, and each if/else one more (its ja). */
 static size_t rp_max_units(const struct randprog_opts *opts)
 {
-	return RP_SETUP_UNITS + opts->nr_insns + RP_MAX_PENDING;
+	return RP_SETUP_UNITS + 2 * (size_t)opts->nr_insns;
 }
 
 size_t randprog_max_insns(const struct randprog_opts *opts)
@@ -594,6 +617,7 @@ size_t randprog_generate(uint64_t seed, const struct randprog_opts *opts, struct
 		return 0;
 	randprog_rng_seed(&g.rng, seed);
 	g.features = opts->features ? opts->features & RANDPROG_ALL : RANDPROG_ALL;
+	g.quirks = opts->quirks;
 	g.cap = rp_max_units(opts);
 	g.units = calloc(g.cap, sizeof(*g.units));
 	if (!g.units)
@@ -642,9 +666,368 @@ void randprog_describe(const struct randprog_opts *opts, size_t off, char *buf, 
 	else if (off < l.regs_off)
 		snprintf(buf, size, "padding[%zu]", off);
 	else if (off < l.stack_off)
-		snprintf(buf, size, "r%zu byte %zu", (off - l.regs_off) / 8, (off - l.regs_off) % 8);
+		snprintf(buf, size, "r%zu byte %zu", (off - l.regs_off) / 8,
+			 (off - l.regs_off) % 8);
 	else if (off < l.size)
 		snprintf(buf, size, "stack r10-%zu", RANDPROG_STACK_BYTES - (off - l.stack_off));
 	else
 		snprintf(buf, size, "beyond the layout [%zu]", off);
+}
+
+/* The reference evaluator (randprog_eval).  Deliberately simple and written
+ * from the ISA, not from skep's interpreter: one switch per class, every
+ * access bounds-checked, no pre-decoding; speed does not matter here. */
+
+#define RP_EVAL_STACK 512
+#define RP_EVAL_MAX_LOOPS (8u * 1024 * 1024) /* may_goto's allowance, as the kernel's */
+
+struct rp_eval {
+	uint64_t r[11];
+	uint8_t *mem;
+	size_t mem_size;
+	uint8_t stack[RP_EVAL_STACK];
+	uint32_t loops;
+};
+
+/* Host pointer for [r[base] + off, +bytes) when it lies in mem or the stack.
+ * r9 and r10 hold offsets of their own areas tagged in the top bits, so a
+ * computed address can always be traced back to its area. */
+#define RP_TAG_MEM (1ull << 62)
+#define RP_TAG_STACK (2ull << 62)
+#define RP_TAG_MASK (3ull << 62)
+
+static void *rp_eval_addr(struct rp_eval *e, uint64_t base, int16_t off, size_t bytes)
+{
+	uint64_t a = base + (uint64_t)(int64_t)off;
+	uint64_t o = a & ~RP_TAG_MASK;
+
+	if ((a & RP_TAG_MASK) == RP_TAG_MEM && o <= e->mem_size && e->mem_size - o >= bytes)
+		return e->mem + o;
+	if ((a & RP_TAG_MASK) == RP_TAG_STACK && o <= RP_EVAL_STACK && RP_EVAL_STACK - o >= bytes)
+		return e->stack + o;
+	return NULL;
+}
+
+static uint64_t rp_load(const void *p, size_t bytes)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+
+	for (size_t i = bytes; i-- > 0;)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void rp_store(void *p, size_t bytes, uint64_t v)
+{
+	uint8_t *b = p;
+
+	for (size_t i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Sign-extend the low `bits` bits of v. */
+static uint64_t rp_sext(uint64_t v, int bits)
+{
+	uint64_t m = 1ull << (bits - 1);
+
+	v &= bits == 64 ? ~0ull : (1ull << bits) - 1;
+	return (v ^ m) - m;
+}
+
+static uint64_t rp_bswap(uint64_t v, int bits)
+{
+	uint64_t out = 0;
+
+	for (int i = 0; i < bits / 8; i++)
+		out = out << 8 | ((v >> (8 * i)) & 0xff);
+	return out;
+}
+
+static int rp_eval_alu(struct rp_eval *e, const struct bpf_insn *in)
+{
+	int bits = BPF_CLASS(in->code) == BPF_ALU64 ? 64 : 32;
+	uint64_t mask = bits == 64 ? ~0ull : 0xffffffffull;
+	uint64_t d = e->r[in->dst_reg] & mask;
+	uint64_t s = (BPF_SRC(in->code) == BPF_X ? e->r[in->src_reg] : (uint64_t)(int64_t)in->imm) &
+		     mask;
+	int64_t sd = (int64_t)rp_sext(d, bits), ss = (int64_t)rp_sext(s, bits);
+	uint64_t v;
+
+	switch (BPF_OP(in->code)) {
+	case BPF_ADD:
+		v = d + s;
+		break;
+	case BPF_SUB:
+		v = d - s;
+		break;
+	case BPF_MUL:
+		v = d * s;
+		break;
+	case BPF_OR:
+		v = d | s;
+		break;
+	case BPF_AND:
+		v = d & s;
+		break;
+	case BPF_XOR:
+		v = d ^ s;
+		break;
+	case BPF_LSH:
+		v = d << (s & (uint64_t)(bits - 1));
+		break;
+	case BPF_RSH:
+		v = d >> (s & (uint64_t)(bits - 1));
+		break;
+	case BPF_ARSH:
+		v = (uint64_t)(sd >> (s & (uint64_t)(bits - 1)));
+		break;
+	case BPF_NEG:
+		v = 0 - d;
+		break;
+	case BPF_DIV:
+		if (in->off == 0)
+			v = s ? d / s : 0;
+		else if (ss == 0)
+			v = 0;
+		else if (ss == -1) /* INT_MIN / -1 wraps to INT_MIN; C would trap */
+			v = 0 - d;
+		else
+			v = (uint64_t)(sd / ss);
+		break;
+	case BPF_MOD:
+		if (in->off == 0)
+			v = s ? d % s : d;
+		else if (ss == 0)
+			v = d;
+		else if (ss == -1)
+			v = 0;
+		else
+			v = (uint64_t)(sd % ss);
+		break;
+	case BPF_MOV:
+		v = in->off ? rp_sext(e->r[in->src_reg], in->off) : s;
+		break;
+	case BPF_END:
+		/* bswap, or be (a swap on this little-endian host); le truncates */
+		if (bits == 64 || BPF_SRC(in->code) == BPF_TO_BE)
+			v = rp_bswap(e->r[in->dst_reg], in->imm);
+		else
+			v = e->r[in->dst_reg] & (in->imm == 64 ? ~0ull : (1ull << in->imm) - 1);
+		e->r[in->dst_reg] = v;
+		return 0;
+	default:
+		return -1;
+	}
+	e->r[in->dst_reg] = v & mask;
+	return 0;
+}
+
+static int rp_eval_cond(const struct rp_eval *e, const struct bpf_insn *in)
+{
+	int bits = BPF_CLASS(in->code) == BPF_JMP ? 64 : 32;
+	uint64_t mask = bits == 64 ? ~0ull : 0xffffffffull;
+	uint64_t d = e->r[in->dst_reg] & mask;
+	uint64_t s = (BPF_SRC(in->code) == BPF_X ? e->r[in->src_reg] : (uint64_t)(int64_t)in->imm) &
+		     mask;
+	int64_t sd = (int64_t)rp_sext(d, bits), ss = (int64_t)rp_sext(s, bits);
+
+	switch (BPF_OP(in->code)) {
+	case BPF_JEQ:
+		return d == s;
+	case BPF_JNE:
+		return d != s;
+	case BPF_JGT:
+		return d > s;
+	case BPF_JGE:
+		return d >= s;
+	case BPF_JLT:
+		return d < s;
+	case BPF_JLE:
+		return d <= s;
+	case BPF_JSET:
+		return (d & s) != 0;
+	case BPF_JSGT:
+		return sd > ss;
+	case BPF_JSGE:
+		return sd >= ss;
+	case BPF_JSLT:
+		return sd < ss;
+	case BPF_JSLE:
+		return sd <= ss;
+	default:
+		return -1;
+	}
+}
+
+static const size_t rp_size_bytes[4] = {4, 2, 1, 8}; /* by BPF_SIZE >> 3: W H B DW */
+
+static int rp_eval_atomic(struct rp_eval *e, const struct bpf_insn *in)
+{
+	size_t bytes = rp_size_bytes[BPF_SIZE(in->code) >> 3];
+	uint64_t mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
+	uint8_t base = in->imm == BPF_LOAD_ACQ ? in->src_reg : in->dst_reg;
+	void *p = rp_eval_addr(e, e->r[base], in->off, bytes);
+	uint64_t old, s = e->r[in->src_reg] & mask, v;
+
+	if (!p || (e->r[base] + (uint64_t)(int64_t)in->off) % bytes)
+		return -1; /* atomics must be aligned */
+	old = rp_load(p, bytes);
+	switch (in->imm) {
+	case BPF_LOAD_ACQ:
+		e->r[in->dst_reg] = old;
+		return 0;
+	case BPF_STORE_REL:
+		rp_store(p, bytes, s);
+		return 0;
+	case BPF_CMPXCHG:
+		if (bytes < 4)
+			return -1;
+		if (old == (e->r[BPF_REG_0] & mask))
+			rp_store(p, bytes, s);
+		e->r[BPF_REG_0] = old; /* zero-extended when 32-bit */
+		return 0;
+	case BPF_XCHG:
+		v = s;
+		break;
+	default:
+		switch (in->imm & ~BPF_FETCH) {
+		case BPF_ADD:
+			v = old + s;
+			break;
+		case BPF_OR:
+			v = old | s;
+			break;
+		case BPF_AND:
+			v = old & s;
+			break;
+		case BPF_XOR:
+			v = old ^ s;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (bytes < 4)
+		return -1;
+	rp_store(p, bytes, v & mask);
+	if (in->imm & BPF_FETCH)
+		e->r[in->src_reg] = old;
+	return 0;
+}
+
+/* One load or store; -1 when out of bounds or not a memory instruction. */
+static int rp_eval_mem(struct rp_eval *e, const struct bpf_insn *in)
+{
+	size_t bytes = rp_size_bytes[BPF_SIZE(in->code) >> 3];
+	void *p;
+
+	switch (BPF_CLASS(in->code)) {
+	case BPF_LDX:
+		if (BPF_MODE(in->code) != BPF_MEM && BPF_MODE(in->code) != BPF_MEMSX)
+			return -1;
+		p = rp_eval_addr(e, e->r[in->src_reg], in->off, bytes);
+		if (!p)
+			return -1;
+		e->r[in->dst_reg] = rp_load(p, bytes);
+		if (BPF_MODE(in->code) == BPF_MEMSX)
+			e->r[in->dst_reg] = rp_sext(e->r[in->dst_reg], (int)(8 * bytes));
+		return 0;
+	case BPF_ST:
+	case BPF_STX:
+		if (BPF_MODE(in->code) == BPF_ATOMIC && BPF_CLASS(in->code) == BPF_STX)
+			return rp_eval_atomic(e, in);
+		if (BPF_MODE(in->code) != BPF_MEM)
+			return -1;
+		p = rp_eval_addr(e, e->r[in->dst_reg], in->off, bytes);
+		if (!p)
+			return -1;
+		rp_store(p, bytes,
+			 BPF_CLASS(in->code) == BPF_ST ? (uint64_t)(int64_t)in->imm
+						       : e->r[in->src_reg]);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The slot to continue at after jump instruction `pc`; n+1 for exit, -1 on error. */
+static long rp_eval_jump(struct rp_eval *e, const struct bpf_insn *in, size_t pc, size_t n)
+{
+	int taken;
+
+	switch (BPF_OP(in->code)) {
+	case BPF_EXIT:
+		return (long)n + 1;
+	case BPF_JA:
+		return (long)pc + 1 + (BPF_CLASS(in->code) == BPF_JMP32 ? in->imm : in->off);
+	case BPF_JCOND: /* may_goto: taken once the allowance is spent */
+		if (e->loops == 0)
+			return (long)pc + 1 + in->off;
+		e->loops--;
+		return (long)pc + 1;
+	case BPF_CALL:
+		return -1;
+	default:
+		taken = rp_eval_cond(e, in);
+		if (taken < 0)
+			return -1;
+		return (long)pc + 1 + (taken ? in->off : 0);
+	}
+}
+
+int randprog_eval(const struct bpf_insn *insns, size_t n, void *mem, size_t mem_size,
+		  uint64_t regs[11])
+{
+	struct rp_eval *e = calloc(1, sizeof(*e));
+	long pc = 0;
+	int err = 0;
+
+	if (!e)
+		return -1;
+	e->mem = mem;
+	e->mem_size = mem_size;
+	e->loops = RP_EVAL_MAX_LOOPS;
+	e->r[RANDPROG_PTR_REG] = RP_TAG_MEM;
+	e->r[BPF_REG_10] = RP_TAG_STACK | RP_EVAL_STACK;
+
+	while (!err && pc >= 0 && (size_t)pc < n) {
+		const struct bpf_insn *in = &insns[pc];
+
+		switch (BPF_CLASS(in->code)) {
+		case BPF_ALU:
+		case BPF_ALU64:
+			err = rp_eval_alu(e, in);
+			pc++;
+			break;
+		case BPF_LD:
+			if (in->code != (BPF_LD | BPF_IMM | BPF_DW) || in->src_reg ||
+			    (size_t)pc + 1 >= n) {
+				err = -1;
+				break;
+			}
+			e->r[in->dst_reg] =
+				(uint32_t)in->imm | (uint64_t)(uint32_t)insns[pc + 1].imm << 32;
+			pc += 2;
+			break;
+		case BPF_JMP:
+		case BPF_JMP32:
+			pc = rp_eval_jump(e, in, (size_t)pc, n);
+			if (pc < 0 || (size_t)pc > n + 1)
+				err = -1;
+			break;
+		default:
+			err = rp_eval_mem(e, in);
+			pc++;
+			break;
+		}
+	}
+	if (pc < 0)
+		err = -1;
+	memcpy(regs, e->r, sizeof(e->r));
+	regs[RANDPROG_PTR_REG] &= ~RP_TAG_MASK;
+	regs[BPF_REG_10] &= ~RP_TAG_MASK;
+	regs[BPF_REG_10] -= RP_EVAL_STACK;
+	free(e);
+	return err;
 }

@@ -38,16 +38,16 @@
  * mov, lddw, loads at r9 and r10 and stores; these bits only select the
  * random part. */
 enum randprog_feature {
-	RANDPROG_ALU = 1u << 0,       /* add sub mul or and xor mov neg, 32/64, imm/reg */
+	RANDPROG_ALU = 1u << 0,	      /* add sub mul or and xor mov neg, 32/64, imm/reg */
 	RANDPROG_DIVMOD = 1u << 1,    /* div mod sdiv smod */
 	RANDPROG_SHIFT = 1u << 2,     /* lsh rsh arsh (by imm below the width, or by reg) */
 	RANDPROG_MOVSX = 1u << 3,     /* sign-extending moves */
 	RANDPROG_BYTEORDER = 1u << 4, /* le be bswap */
 	RANDPROG_LDDW = 1u << 5,      /* 64-bit constants */
-	RANDPROG_JMP = 1u << 6,       /* forward conditional jumps, JMP and JMP32, imm/reg */
-	RANDPROG_JA = 1u << 7,        /* ja and gotol (as the else of an if/else) */
+	RANDPROG_JMP = 1u << 6,	      /* forward conditional jumps, JMP and JMP32, imm/reg */
+	RANDPROG_JA = 1u << 7,	      /* ja and gotol (as the else of an if/else) */
 	RANDPROG_MAY_GOTO = 1u << 8,  /* forward may_goto */
-	RANDPROG_MEM = 1u << 9,       /* loads and stores at r9, any alignment */
+	RANDPROG_MEM = 1u << 9,	      /* loads and stores at r9, any alignment */
 	RANDPROG_STACK = 1u << 10,    /* loads and stores at r10, aligned */
 	RANDPROG_LDSX = 1u << 11,     /* sign-extending loads (with MEM or STACK) */
 	RANDPROG_ATOMIC = 1u << 12,   /* atomic add/or/and/xor/fetch/xchg/cmpxchg on the stack */
@@ -55,20 +55,35 @@ enum randprog_feature {
 	RANDPROG_ALL = (1u << 14) - 1,
 };
 
-#define RANDPROG_NR_REGS 9     /* r0-r8: what the body computes with */
-#define RANDPROG_PTR_REG 9     /* the memory pointer the caller provides */
+/* Ways around known bugs of an engine under test, so that one bug does not
+ * drown everything else.  Each costs coverage: test what it hides directly. */
+enum randprog_quirk {
+	/* Follow every 32-bit cmpxchg with w0 = w0.  Linux (6.18, x86-64) makes
+	 * the JIT zero-extend r0 after a 32-bit cmpxchg only when the verifier
+	 * walked a 64-bit read of r0 on that path; when state pruning cuts the
+	 * path short, r0 keeps its upper half on success (x86's cmpxchg writes
+	 * eax only on failure). */
+	RANDPROG_QUIRK_CMPXCHG32_ZEXT = 1u << 0,
+};
+
+#define RANDPROG_NR_REGS 9 /* r0-r8: what the body computes with */
+#define RANDPROG_PTR_REG 9 /* the memory pointer the caller provides */
 #define RANDPROG_STACK_BYTES 64
 
 struct randprog_opts {
 	uint32_t data_size; /* bytes at r9 the body reads and writes: >= 8, at most 4096 */
-	uint32_t nr_insns;  /* random instructions after the set-up, at most 4096 */
-	uint32_t features;  /* enum randprog_feature bits; 0 means RANDPROG_ALL */
+	/* Random instructions after the set-up, at most 4096.  The kernel
+	 * verifier walks every path: up to ~128 it accepts every program, at
+	 * a few hundred some exceed its budget of 1M processed instructions. */
+	uint32_t nr_insns;
+	uint32_t features; /* enum randprog_feature bits; 0 means RANDPROG_ALL */
+	uint32_t quirks;   /* enum randprog_quirk bits; 0 for a correct engine */
 };
 
 struct randprog_layout {
 	size_t regs_off;  /* r0-r8 after the body */
 	size_t stack_off; /* the stack area after the body */
-	size_t size;      /* bytes the memory at r9 must have */
+	size_t size;	  /* bytes the memory at r9 must have */
 };
 
 void randprog_layout(const struct randprog_opts *opts, struct randprog_layout *layout);
@@ -105,6 +120,16 @@ void randprog_fill(uint64_t seed, void *buf, size_t len);
  * "r3 byte 2", "stack r10-24". */
 void randprog_describe(const struct randprog_opts *opts, size_t off, char *buf, size_t size);
 
+/* A third opinion when two engines disagree: a plain, slow evaluator of the
+ * instructions randprog emits, written apart from skep's interpreter.  Runs
+ * `insns` (a body, or any program without calls) with r9 = mem and r10 = the
+ * top of its own stack until exit or the end of the slots; regs gets r0-r10
+ * at the end (r10 as an offset: 0).  Returns 0, or -1 for an instruction
+ * outside what it knows (calls, legacy packet loads, map references), a
+ * memory access outside mem and the stack, or a jump outside the program. */
+int randprog_eval(const struct bpf_insn *insns, size_t n, void *mem, size_t mem_size,
+		  uint64_t regs[11]);
+
 /* The generator's PRNG (splitmix64), for callers that want more of the same. */
 struct randprog_rng {
 	uint64_t state;
@@ -121,7 +146,8 @@ uint64_t randprog_rng_next(struct randprog_rng *rng);
 static inline struct bpf_insn randprog_insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 					    int32_t imm)
 {
-	struct bpf_insn insn = {.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
+	struct bpf_insn insn = {
+		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 	return insn;
 }
 

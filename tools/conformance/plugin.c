@@ -1,7 +1,7 @@
 /* skep-conformance-plugin: runs one program the way the bpf_conformance
  * runner expects (../shared/conformance/FORMAT.md section 3).
  *
- *   skep-conformance-plugin [MEM] [--interp | --checked | --jit] < program
+ *   skep-conformance-plugin [MEM] [--interp | --checked | --jit | --jit-checked] < program
  *
  * MEM and the program on stdin are base16 text; r1 points at a writable copy
  * of MEM, r2 holds its length; r0 is printed in hex. */
@@ -120,8 +120,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--checked") == 0) {
 			mode = SKEP_EXEC_CHECKED;
 		} else if (strcmp(argv[i], "--jit") == 0) {
-			fprintf(stderr, "--jit: skep has no JIT yet\n");
-			return 2;
+			mode = SKEP_EXEC_JIT;
+		} else if (strcmp(argv[i], "--jit-checked") == 0) {
+			mode = SKEP_EXEC_JIT_CHECKED;
 		} else if (strcmp(argv[i], "--elf") == 0) {
 			fprintf(stderr, "--elf: ELF input is not supported by this plugin yet\n");
 			return 2;

@@ -4,8 +4,10 @@
 #define SKEP_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
+#include "skep/maps.h"
 #include "skep/skep.h"
 
 /* Exit codes of every subcommand (ARCHITECTURE.md). */
@@ -20,6 +22,9 @@ struct cli_command {
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_test_run(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_seccomp(int argc, char **argv);
 
 /* Instructions of PROG: FILE.s (assembled), FILE.bin (raw slots).  Returns 0
  * or prints the reason to stderr and returns CLI_USAGE. *insns is malloc'd. */
@@ -30,5 +35,31 @@ uint8_t *cli_read_file(const char *path, size_t *len);
 char *cli_hex(const uint8_t *data, size_t len);
 /* Does `s` end with `suffix`? */
 int cli_has_suffix(const char *s, const char *suffix);
+
+/* Maps (cli_maps.c).  Type names are the kernel's without the prefix ("hash"). */
+struct skep_map;
+const char *cli_map_type_name(uint32_t type);
+int cli_map_type_parse(const char *s, uint32_t *type);
+/* Exactly `size` bytes from hex ("0a 00", "0x0a00") or "u32:N"; 0 or -EINVAL. */
+int cli_parse_bytes(const char *s, uint8_t *out, size_t size);
+/* Every element of a map with keys: text, a JSON list, or a log2 histogram. */
+int cli_map_dump(FILE *f, struct skep_map *map, const char *name, int json, int hist);
+/* A --map option: a pinned NAME, or TYPE:KEY_SIZE:VALUE_SIZE:MAX[:NAME] for a new
+ * map; `name` gets what to call it.  Prints why on failure. */
+int cli_map_open(const char *spec, struct skep_map **out, char *name, size_t name_size);
+/* The maps of a program run (test-run --map, --dump-maps): map i is lddw index i. */
+#define CLI_MAX_MAPS 16
+struct cli_maps {
+	struct skep_map *maps[CLI_MAX_MAPS];
+	char names[CLI_MAX_MAPS][64];
+	size_t n;
+	int dump; /* print them after the run */
+};
+int cli_maps_add(struct cli_maps *cm, const char *spec);
+/* Text lines, or `, "maps": {...}` to go inside a JSON object; nothing unless dump. */
+void cli_maps_print(const struct cli_maps *cm, int json);
+void cli_maps_free(struct cli_maps *cm);
+/* bpf_trace_printk's lines, to stderr (a skep_trace_fn). */
+void cli_trace_line(void *ctx, const char *line, size_t len);
 
 #endif

@@ -17,13 +17,15 @@ struct test_run_args {
 	enum skep_exec_mode mode;
 	uint64_t budget;
 	int json;
+	struct cli_maps maps; /* --map, --dump-maps */
 };
 
 static void test_run_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: skep test-run PROG [--mem FILE] [--repeat N] [--interp | --checked]\n"
-		"                      [--budget N] [--json]\n\n"
+		"usage: skep test-run PROG [--mem FILE] [--repeat N]\n"
+		"                      [--interp | --checked | --jit | --jit-checked]\n"
+		"                      [--budget N] [--map SPEC]... [--dump-maps] [--json]\n\n"
 		"Runs PROG (FILE.s assembly or FILE.bin raw instructions) with r1 pointing at\n"
 		"a writable copy of --mem and r2 holding its length, and prints r0.\n"
 		"  --mem FILE    input memory (bytes of FILE); data_out is it after the run\n"
@@ -31,8 +33,15 @@ static void test_run_usage(FILE *f)
 		"  --interp      the interpreter without runtime checks (default)\n"
 		"  --checked     the interpreter checking every memory access and counting\n"
 		"                instructions: faults name the instruction, address and region\n"
+		"  --jit         native x86-64 code (compiled on the first run)\n"
+		"  --jit-checked native code with the checks of --checked (the budget is\n"
+		"                counted per basic block)\n"
 		"  --budget N    instruction budget of a checked run (default %llu)\n"
-		"  --json        one JSON object: retval, runs, ns_per_run, data_out\n",
+		"  --map SPEC    a map the program refers to as lddw map index 0, 1, ... in\n"
+		"                order: a pinned map's NAME, or TYPE:KEY_SIZE:VALUE_SIZE:MAX[:NAME]\n"
+		"                for a new one (TYPE as `skep map create` takes it)\n"
+		"  --dump-maps   print every map's contents after the run\n"
+		"  --json        one JSON object: retval, runs, ns_per_run, data_out (and maps)\n",
 		(unsigned long long)SKEP_DEFAULT_INSN_BUDGET);
 }
 
@@ -42,6 +51,8 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 		{"mem", required_argument, NULL, 'm'},   {"repeat", required_argument, NULL, 'r'},
 		{"interp", no_argument, NULL, 'i'},      {"checked", no_argument, NULL, 'c'},
 		{"budget", required_argument, NULL, 'b'}, {"json", no_argument, NULL, 'j'},
+		{"jit", no_argument, NULL, 'J'},         {"jit-checked", no_argument, NULL, 'C'},
+		{"map", required_argument, NULL, 'M'},   {"dump-maps", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -64,6 +75,12 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 		case 'c':
 			a->mode = SKEP_EXEC_CHECKED;
 			break;
+		case 'J':
+			a->mode = SKEP_EXEC_JIT;
+			break;
+		case 'C':
+			a->mode = SKEP_EXEC_JIT_CHECKED;
+			break;
 		case 'b':
 			a->budget = strtoull(optarg, &end, 0);
 			if (*end)
@@ -71,6 +88,13 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 			break;
 		case 'j':
 			a->json = 1;
+			break;
+		case 'M':
+			if (cli_maps_add(&a->maps, optarg))
+				return -1;
+			break;
+		case 'D':
+			a->maps.dump = 1;
 			break;
 		case 'h':
 			test_run_usage(stdout);
@@ -99,12 +123,15 @@ static void test_run_print(const struct test_run_args *a, const struct skep_run_
 
 	if (a->json)
 		printf("{\"retval\": %" PRIu64 ", \"runs\": %lu, \"ns_per_run\": %.1f, "
-		       "\"data_out\": \"%s\"}\n",
+		       "\"data_out\": \"%s\"",
 		       res->retval, a->repeat, ns, hex ? hex : "");
 	else
 		printf("retval: %" PRIu64 " (0x%" PRIx64 ")\nruns: %lu\nns/run: %.1f\n%s%s%s",
 		       res->retval, res->retval, a->repeat, ns, mem_len ? "data_out: " : "",
 		       mem_len ? hex : "", mem_len ? "\n" : "");
+	cli_maps_print(&a->maps, a->json);
+	if (a->json)
+		printf("}\n");
 	free(hex);
 }
 
@@ -162,6 +189,9 @@ int cmd_test_run(int argc, char **argv)
 	vm = skep_vm_new();
 	if (!vm)
 		goto out;
+	skep_vm_set_trace(vm, cli_trace_line, NULL);
+	lo.maps = a.maps.maps;
+	lo.nr_maps = a.maps.n;
 	err = skep_prog_load(vm, insns, len, &lo, &prog);
 	if (err) {
 		fprintf(stderr, "skep: %s: program rejected:\n%s", a.prog, log);
@@ -171,6 +201,7 @@ int cmd_test_run(int argc, char **argv)
 	rc = test_run_exec(&a, prog, mem_len ? mem : NULL, mem_len);
 out:
 	skep_prog_free(prog);
+	cli_maps_free(&a.maps);
 	skep_vm_free(vm);
 	free(insns);
 	free(mem);

@@ -1,0 +1,164 @@
+/* Running compiled code: setting up the jit_run the code works on, calling
+ * the trampoline, and turning a stop into the interpreter's result, error
+ * code and log message.  Also the C halves of callx (telling a function's
+ * address from a helper id) and of tail calls (finding the new program's
+ * code), which the generated code calls.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/callctx.h"
+#include "core/log.h"
+#include "interp/interp_mem.h"
+#include "jit/jit_x86.h"
+
+static uint64_t jit_image(const struct jit_prog *jit)
+{
+	return (uint64_t)(uintptr_t)jit->image;
+}
+
+/* The slot whose function starts at this interpreter address, or -1: the
+ * rule interp.c applies to callx targets and callback.c to callbacks. */
+static long jit_func_slot(const struct jit_prog *jit, uint64_t target)
+{
+	const struct interp_code *code = jit->code;
+	uint64_t lo = (uint64_t)(uintptr_t)code->insns, sz = sizeof(*code->insns);
+
+	if (target < lo || target - lo >= code->len * sz || (target - lo) % sz)
+		return -1;
+	return code->is_func_start[(target - lo) / sz] ? (long)((target - lo) / sz) : -1;
+}
+
+uint64_t jit_callx_resolve(struct jit_run *run, uint64_t target, uint64_t ret,
+			   const struct jit_prog *jit)
+{
+	const struct interp_code *code = jit->code;
+	long slot = jit_func_slot(jit, target);
+	skep_helper_fn fn;
+
+	if (slot >= 0) {
+		run->callx_kind = 0;
+		return jit_image(jit) + jit->ent[slot];
+	}
+	fn = code->lookup ? code->lookup(code->lookup_arg, target) : NULL;
+	if (fn) {
+		run->callx_kind = 1;
+		return (uint64_t)(uintptr_t)fn;
+	}
+	run->status = JIT_STOP_CALLX;
+	run->fault_ret = ret;
+	run->fault_addr = target;
+	return 0;
+}
+
+uint64_t jit_tail_resolve(struct jit_run *run)
+{
+	struct skep_call_ctx *cx = (struct skep_call_ctx *)(uintptr_t)run->cx;
+	const struct jit_prog *next;
+
+	cx->pending = CALLCTX_NONE;
+	next = run->tail ? run->tail(cx->prog, run->jit->checked, run->log) : NULL;
+	if (!next) {
+		run->status = JIT_STOP_TAIL;
+		return 0;
+	}
+	run->cur = next;
+	return jit_image(next) + next->addr[0];
+}
+
+/* The slot whose code holds the byte before a return address: the last slot
+ * starting at or before it (slots without code share their successor's start). */
+static long jit_insn_at(const struct jit_prog *jit, uint64_t ret)
+{
+	uint64_t off = ret - 1 - jit_image(jit);
+	size_t lo = 0, hi = jit->len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+		if (jit->addr[mid] <= off && mid < jit->len)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return (long)lo;
+}
+
+static int jit_holds(const struct jit_prog *jit, uint64_t addr)
+{
+	return jit && addr - jit_image(jit) < jit->image_len;
+}
+
+static int jit_stopped(const struct jit_run *run, struct interp_env *env,
+		       struct skep_run_result *res)
+{
+	/* After a tail call the stop may be in the other program's code. */
+	const struct jit_prog *jit = jit_holds(run->cur, run->fault_ret) ? run->cur : run->jit;
+	long insn = jit_insn_at(jit, run->fault_ret);
+
+	res->fault_insn = insn;
+	switch (run->status) {
+	case JIT_STOP_BUDGET:
+		log_printf(env->log, "insn %ld: instruction budget of %" PRIu64 " spent; stopped",
+			   insn, env->budget);
+		return -E2BIG;
+	case JIT_STOP_DEPTH:
+		log_printf(env->log, "insn %ld: call nests deeper than %d frames", insn,
+			   SKEP_MAX_FRAMES);
+		return -E2BIG;
+	case JIT_STOP_FAULT:
+		interp_log_fault(env->log, env->cx, insn, run->fault_addr, (int)run->fault_size,
+				 (int)run->fault_kind);
+		res->fault_addr = run->fault_addr;
+		return -EFAULT;
+	case JIT_STOP_CALLX:
+		log_printf(env->log,
+			   "insn %ld: callx r%u = 0x%" PRIx64
+			   " is neither a function nor a helper id",
+			   insn, jit->isa->insns[insn].dst, run->fault_addr);
+		return -EINVAL;
+	case JIT_STOP_PENDING:
+		env->cx->pending = CALLCTX_NONE;
+		return env->cx->abort_err;
+	case JIT_STOP_TAIL:
+		log_printf(env->log, "insn %ld: the program of the tail call has no native code",
+			   insn);
+		return -EINVAL;
+	default:
+		log_printf(env->log, "insn %ld: kfunc calls are not supported", insn);
+		return -EINVAL;
+	}
+}
+
+int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
+	    struct skep_run_result *res)
+{
+	uint8_t *top = env->stack + SKEP_MAX_FRAMES * SKEP_STACK_SIZE;
+	struct jit_run run = {
+		/* every prologue, the entry function's too, moves r10 down one frame */
+		.stack_top = (uint64_t)(uintptr_t)(top + SKEP_STACK_SIZE),
+		.stack_limit = (uint64_t)(uintptr_t)(env->stack + SKEP_STACK_SIZE),
+		.packet = (uint64_t)(uintptr_t)env->packet,
+		.packet_len = env->packet_len,
+		.cx = (uint64_t)(uintptr_t)env->cx,
+		.budget = env->budget,
+		.jit = jit,
+		.tail = tail,
+		.log = env->log,
+	};
+
+	if (env->entry >= jit->len || !jit->isa->is_func_start[env->entry]) {
+		log_printf(env->log, "insn %u: not the start of a function", env->entry);
+		return -EINVAL;
+	}
+	run.entry = jit_image(jit) + jit->ent[env->entry];
+	memcpy(run.args, env->args, sizeof(run.args));
+	res->retval = jit->entry(&run);
+	if (jit->checked)
+		res->insns = env->budget - run.budget;
+	if (run.status == JIT_STOP_NONE) {
+		res->fault_insn = -1;
+		return 0;
+	}
+	return jit_stopped(&run, env, res);
+}
