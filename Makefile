@@ -11,7 +11,7 @@ WARN := -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaratio
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -fPIC $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -fvisibility=hidden -Iinclude -Isrc -MMD -MP
 LDFLAGS += $(EXTRA_LDFLAGS)
-LDLIBS := -lpcap -lseccomp -lpthread
+LDLIBS := -lpcap -lseccomp -lbpf -lelf -lz -lpthread
 
 LIB_SRCS := $(wildcard src/*/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/interp/interp_checked.o
@@ -131,8 +131,16 @@ BENCH_PROG_SRCS := $(wildcard bench/progs/*.c)
 BENCH_PROG_BINS := $(BENCH_PROG_SRCS:bench/progs/%.c=$(BUILD)/bench/%.bin)
 BENCH_NATIVE_OBJS := $(BENCH_PROG_SRCS:%.c=$(BUILD)/obj/%.o)
 
-bench: all $(BENCH_BIN) $(BENCH_PROG_BINS)
+BENCH_CBPF_BIN := $(BUILD)/bench/skep-bench-cbpf
+
+bench: all $(BENCH_BIN) $(BENCH_PROG_BINS) $(BENCH_CBPF_BIN)
 	@$(BENCH_BIN) $(BUILD)/bench
+	@echo
+	@echo "== tcpdump filters: packets per second, skep vs libpcap vs kernel =="
+	@$(BENCH_CBPF_BIN)
+$(BENCH_CBPF_BIN): $(BUILD)/obj/bench/cbpf/bench_cbpf.o $(BUILD)/obj/tests/lib/kernel_bpf.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o) $(BENCH_NATIVE_OBJS) $(TEST_COMMON_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -62,4 +62,44 @@ void cli_maps_free(struct cli_maps *cm);
 /* bpf_trace_printk's lines, to stderr (a skep_trace_fn). */
 void cli_trace_line(void *ctx, const char *line, size_t len);
 
+/* Programs (cli_prog.c).  PROG is FILE.s, FILE.bin (maps from --map: the
+ * n-th is lddw map index n) or FILE.o[:NAME] (an ELF object: NAME is a
+ * function or section; without it the object must hold one program). */
+struct skep_object;
+struct cli_program {
+	const struct skep_insn *insns; /* linked and relocated for objects */
+	size_t len;
+	uint32_t prog_type;   /* enum bpf_prog_type; BPF_PROG_TYPE_UNSPEC for raw */
+	uint32_t attach_type; /* enum bpf_attach_type (objects) */
+	const char *name;     /* function name, or the file of a raw program */
+	const char *section;  /* ELF section; NULL for raw */
+	struct skep_map **maps; /* lddw map index order; not owned for raw */
+	const char **map_names;
+	size_t nr_maps;
+	struct skep_object *obj; /* NULL for raw */
+	size_t prog_idx;         /* in obj */
+	/* private */
+	struct skep_vm *vm;
+	struct skep_insn *raw;
+	struct skep_prog *loaded;
+};
+/* 0, or prints why to stderr and returns CLI_USAGE.  extra_maps may be NULL;
+ * the program uses (does not own) them and they must outlive it. */
+int cli_program_open(const char *spec, struct skep_vm *vm, struct cli_maps *extra_maps,
+		     struct cli_program *out);
+/* Load (once) with the program's maps; the program stays owned by p. */
+int cli_program_load(struct cli_program *p, const struct skep_load_opts *lo,
+		     struct skep_prog **out);
+/* --rodata NAME=VALUE (hex bytes or u32:N, as cli_parse_bytes), before loading. */
+int cli_program_set_rodata(struct cli_program *p, const char *spec);
+/* The maps as cli_maps_print prints them (text, or `, "maps": {...}`). */
+void cli_program_print_maps(const struct cli_program *p, int json);
+/* "  FILE.o:NAME  (section S, type T)" per program of obj. */
+void cli_program_list(FILE *f, const struct skep_object *obj, const char *path);
+void cli_program_close(struct cli_program *p);
+/* Program types by bpftool's names (xdp, sched_cls or tc, socket_filter or
+ * socket, kprobe, tracepoint, raw_tracepoint, ...): 0 or -ENOENT. */
+int cli_prog_type_parse(const char *name, uint32_t *type);
+const char *cli_prog_type_name(uint32_t type);
+
 #endif

@@ -4,9 +4,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "isa/isa.h"
+#include "skep/object.h"
 
 struct disasm_args {
 	const char *prog;
@@ -16,13 +18,16 @@ struct disasm_args {
 static void disasm_usage(FILE *f)
 {
 	fprintf(f, "usage: skep disasm PROG [--conformance] [--raw] [--source]\n\n"
-		   "Prints PROG (FILE.s assembly or FILE.bin raw instructions), one\n"
-		   "instruction per line, in the kernel verifier / llvm-objdump syntax:\n"
+		   "Prints PROG (FILE.s assembly, FILE.bin raw instructions, or FILE.o[:NAME]:\n"
+		   "a program of an ELF object, linked and relocated; FILE.o alone prints\n"
+		   "every program), one instruction per line, in the kernel verifier /\n"
+		   "llvm-objdump syntax:\n"
 		   "   0: r0 = 1\n"
 		   "  --conformance  the bpf_conformance assembly dialect, without indexes;\n"
 		   "                 `skep asm` turns the output back into the same bytes\n"
 		   "  --raw          also print each instruction's bytes\n"
-		   "  --source       interleave source lines (needs an ELF object with BTF)\n");
+		   "  --source       interleave C source lines from BTF line info (ELF\n"
+		   "                 objects built with -g), as bpftool's `dump xlated linum`\n");
 }
 
 static int disasm_parse_args(int argc, char **argv, struct disasm_args *a)
@@ -71,7 +76,31 @@ static void disasm_bytes(const struct skep_insn *insns, int slots)
 		printf("%s%02x", i ? " " : "", b[i]);
 }
 
-static void disasm_print(const struct disasm_args *a, const struct skep_insn *insns, size_t len)
+/* The source line that starts at instruction i, if one does. */
+static void disasm_source(const struct skep_object *obj, size_t prog, size_t i)
+{
+	struct skep_line_info li;
+
+	/* Records without a line (line 0) mark compiler-made code; skip them. */
+	if (skep_object_prog_line(obj, prog, i, &li) || li.insn != i || !li.line_no)
+		return;
+	printf("; %s [file:%s line_num:%u line_col:%u]\n", li.line, li.file, li.line_no, li.col);
+}
+
+/* "name:" before each function of a linked program. */
+static void disasm_func_label(const struct skep_object *obj, size_t prog, size_t i)
+{
+	const uint32_t *starts;
+	const char *const *names;
+	size_t n = skep_object_prog_funcs(obj, prog, &starts, &names);
+
+	for (size_t k = 0; k < n; k++)
+		if (starts[k] == i)
+			printf("%s%s:\n", i ? "\n" : "", names[k]);
+}
+
+static void disasm_print(const struct disasm_args *a, const struct skep_insn *insns, size_t len,
+			 const struct skep_object *obj, size_t prog)
 {
 	enum isa_syntax syntax = a->conformance ? ISA_SYNTAX_CONFORMANCE : ISA_SYNTAX_KERNEL;
 	char text[256];
@@ -80,6 +109,10 @@ static void disasm_print(const struct disasm_args *a, const struct skep_insn *in
 	for (size_t i = 0; i < len; i += (size_t)n) {
 		n = isa_disasm_insn((const struct bpf_insn *)&insns[i], len - i, i, syntax, text,
 				    sizeof(text));
+		if (obj && !a->conformance)
+			disasm_func_label(obj, prog, i);
+		if (obj && a->source)
+			disasm_source(obj, prog, i);
 		if (a->conformance) {
 			printf("%s", text);
 			/* The bytes go into a comment so the output still assembles. */
@@ -99,23 +132,57 @@ static void disasm_print(const struct disasm_args *a, const struct skep_insn *in
 	}
 }
 
+/* FILE.o without a name: every program, one after the other. */
+static int disasm_object(const struct disasm_args *a, struct skep_vm *vm)
+{
+	char log[8192] = "";
+	struct skep_object_opts oo = {.sz = sizeof(oo), .log_buf = log, .log_size = sizeof(log),
+				      .btf_path = getenv("SKEP_BTF")};
+	struct skep_object *obj;
+	int err = skep_object_open_file(vm, a->prog, &oo, &obj);
+
+	if (err) {
+		fprintf(stderr, "skep: %s: cannot load the object:\n%s", a->prog, log);
+		return CLI_USAGE;
+	}
+	for (size_t p = 0; p < skep_object_prog_count(obj); p++) {
+		size_t len;
+		const struct skep_insn *insns = skep_object_prog_insns(obj, p, &len);
+		printf("%s%s:%s (section %s, type %s):\n", p ? "\n" : "", a->prog,
+		       skep_object_prog_name(obj, p), skep_object_prog_section(obj, p),
+		       cli_prog_type_name(skep_object_prog_type(obj, p)));
+		disasm_print(a, insns, len, obj, p);
+	}
+	skep_object_free(obj);
+	return 0;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
 	struct disasm_args a;
-	struct skep_insn *insns = NULL;
-	size_t len = 0;
+	struct cli_program p;
+	struct skep_vm *vm;
+	int rc = CLI_USAGE;
 
 	if (disasm_parse_args(argc, argv, &a)) {
 		disasm_usage(stderr);
 		return CLI_USAGE;
 	}
-	if (a.source) {
+	if (a.source && !cli_has_suffix(a.prog, ".o") && !strstr(a.prog, ".o:")) {
 		fprintf(stderr, "skep: --source needs an ELF object with BTF line info\n");
 		return CLI_USAGE;
 	}
-	if (cli_read_program(a.prog, &insns, &len))
+	if (!(vm = skep_vm_new()))
 		return CLI_USAGE;
-	disasm_print(&a, insns, len);
-	free(insns);
-	return fflush(stdout) ? CLI_USAGE : CLI_OK;
+	if (cli_has_suffix(a.prog, ".o")) {
+		rc = disasm_object(&a, vm);
+	} else if (!cli_program_open(a.prog, vm, NULL, &p)) {
+		disasm_print(&a, p.insns, p.len, p.obj, p.prog_idx);
+		cli_program_close(&p);
+		rc = CLI_OK;
+	}
+	skep_vm_free(vm);
+	if (rc == CLI_OK && fflush(stdout))
+		rc = CLI_USAGE;
+	return rc;
 }

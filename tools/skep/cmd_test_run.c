@@ -18,6 +18,8 @@ struct test_run_args {
 	uint64_t budget;
 	int json;
 	struct cli_maps maps; /* --map, --dump-maps */
+	const char *rodata[16]; /* --rodata NAME=VALUE */
+	size_t nr_rodata;
 };
 
 static void test_run_usage(FILE *f)
@@ -25,8 +27,10 @@ static void test_run_usage(FILE *f)
 	fprintf(f,
 		"usage: skep test-run PROG [--mem FILE] [--repeat N]\n"
 		"                      [--interp | --checked | --jit | --jit-checked]\n"
-		"                      [--budget N] [--map SPEC]... [--dump-maps] [--json]\n\n"
-		"Runs PROG (FILE.s assembly or FILE.bin raw instructions) with r1 pointing at\n"
+		"                      [--budget N] [--map SPEC]... [--rodata NAME=VALUE]...\n"
+		"                      [--dump-maps] [--json]\n\n"
+		"Runs PROG (FILE.s assembly, FILE.bin raw instructions, or FILE.o[:NAME], a\n"
+		"program of an ELF object by function or section name) with r1 pointing at\n"
 		"a writable copy of --mem and r2 holding its length, and prints r0.\n"
 		"  --mem FILE    input memory (bytes of FILE); data_out is it after the run\n"
 		"  --repeat N    run N times and report the mean time per run\n"
@@ -40,6 +44,8 @@ static void test_run_usage(FILE *f)
 		"  --map SPEC    a map the program refers to as lddw map index 0, 1, ... in\n"
 		"                order: a pinned map's NAME, or TYPE:KEY_SIZE:VALUE_SIZE:MAX[:NAME]\n"
 		"                for a new one (TYPE as `skep map create` takes it)\n"
+		"  --rodata NAME=VALUE  set a const volatile global of an object's .rodata\n"
+		"                before loading (VALUE as hex bytes or u32:N, u64:N...)\n"
 		"  --dump-maps   print every map's contents after the run\n"
 		"  --json        one JSON object: retval, runs, ns_per_run, data_out (and maps)\n",
 		(unsigned long long)SKEP_DEFAULT_INSN_BUDGET);
@@ -53,6 +59,7 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 		{"budget", required_argument, NULL, 'b'}, {"json", no_argument, NULL, 'j'},
 		{"jit", no_argument, NULL, 'J'},         {"jit-checked", no_argument, NULL, 'C'},
 		{"map", required_argument, NULL, 'M'},   {"dump-maps", no_argument, NULL, 'D'},
+		{"rodata", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -96,6 +103,11 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 		case 'D':
 			a->maps.dump = 1;
 			break;
+		case 'R':
+			if (a->nr_rodata == sizeof(a->rodata) / sizeof(a->rodata[0]))
+				return fprintf(stderr, "skep: too many --rodata options\n"), -1;
+			a->rodata[a->nr_rodata++] = optarg;
+			break;
 		case 'h':
 			test_run_usage(stdout);
 			exit(0);
@@ -116,8 +128,9 @@ static double test_run_now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static void test_run_print(const struct test_run_args *a, const struct skep_run_result *res,
-			   double ns, const uint8_t *mem, size_t mem_len)
+static void test_run_print(const struct test_run_args *a, const struct cli_program *p,
+			   const struct skep_run_result *res, double ns, const uint8_t *mem,
+			   size_t mem_len)
 {
 	char *hex = cli_hex(mem ? mem : (const uint8_t *)"", mem_len);
 
@@ -129,14 +142,15 @@ static void test_run_print(const struct test_run_args *a, const struct skep_run_
 		printf("retval: %" PRIu64 " (0x%" PRIx64 ")\nruns: %lu\nns/run: %.1f\n%s%s%s",
 		       res->retval, res->retval, a->repeat, ns, mem_len ? "data_out: " : "",
 		       mem_len ? hex : "", mem_len ? "\n" : "");
-	cli_maps_print(&a->maps, a->json);
+	if (a->maps.dump)
+		cli_program_print_maps(p, a->json);
 	if (a->json)
 		printf("}\n");
 	free(hex);
 }
 
-static int test_run_exec(const struct test_run_args *a, struct skep_prog *prog, uint8_t *mem,
-			 size_t mem_len)
+static int test_run_exec(const struct test_run_args *a, const struct cli_program *p,
+			 struct skep_prog *prog, uint8_t *mem, size_t mem_len)
 {
 	char log[4096] = "";
 	struct skep_region region = {mem, mem_len, 1, "mem"};
@@ -162,15 +176,15 @@ static int test_run_exec(const struct test_run_args *a, struct skep_prog *prog, 
 			return CLI_NEGATIVE;
 		}
 	}
-	test_run_print(a, &res, (test_run_now_ns() - t0) / a->repeat, mem, mem_len);
+	test_run_print(a, p, &res, (test_run_now_ns() - t0) / a->repeat, mem, mem_len);
 	return CLI_OK;
 }
 
 int cmd_test_run(int argc, char **argv)
 {
 	struct test_run_args a;
-	struct skep_insn *insns = NULL;
-	size_t len = 0, mem_len = 0;
+	struct cli_program p = {0};
+	size_t mem_len = 0;
 	uint8_t *mem = NULL;
 	struct skep_vm *vm = NULL;
 	struct skep_prog *prog = NULL;
@@ -182,28 +196,28 @@ int cmd_test_run(int argc, char **argv)
 		test_run_usage(stderr);
 		return CLI_USAGE;
 	}
-	if (cli_read_program(a.prog, &insns, &len))
-		goto out;
 	if (a.mem && !(mem = cli_read_file(a.mem, &mem_len)))
 		goto out;
 	vm = skep_vm_new();
 	if (!vm)
 		goto out;
 	skep_vm_set_trace(vm, cli_trace_line, NULL);
-	lo.maps = a.maps.maps;
-	lo.nr_maps = a.maps.n;
-	err = skep_prog_load(vm, insns, len, &lo, &prog);
+	if (cli_program_open(a.prog, vm, &a.maps, &p))
+		goto out;
+	for (size_t i = 0; i < a.nr_rodata; i++)
+		if (cli_program_set_rodata(&p, a.rodata[i]))
+			goto out;
+	err = cli_program_load(&p, &lo, &prog);
 	if (err) {
 		fprintf(stderr, "skep: %s: program rejected:\n%s", a.prog, log);
 		rc = CLI_NEGATIVE;
 		goto out;
 	}
-	rc = test_run_exec(&a, prog, mem_len ? mem : NULL, mem_len);
+	rc = test_run_exec(&a, &p, prog, mem_len ? mem : NULL, mem_len);
 out:
-	skep_prog_free(prog);
+	cli_program_close(&p);
 	cli_maps_free(&a.maps);
 	skep_vm_free(vm);
-	free(insns);
 	free(mem);
 	return rc;
 }
