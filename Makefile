@@ -119,6 +119,20 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
+# ---- packet examples: begin ----
+# examples/net/NAME.bpf.c: XDP, tc and socket-filter programs built by clang
+# with libbpf's headers, as for the kernel; tests/hooks runs them in skep and
+# in the kernel side by side.
+NET_EXAMPLE_SRCS := $(wildcard examples/net/*.bpf.c)
+NET_EXAMPLE_OBJS := $(NET_EXAMPLE_SRCS:examples/net/%.bpf.c=$(BUILD)/examples/net/%.bpf.o)
+NET_BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -I/usr/include/$(shell $(CC) -dumpmachine)
+all: $(NET_EXAMPLE_OBJS)
+$(BUILD)/examples/net/%.bpf.o: examples/net/%.bpf.c examples/net/net.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CLANG   $<")
+	$(Q)$(BPF_CLANG) $(NET_BPF_CFLAGS) -c $< -o $@
+# ---- packet examples: end ----
+
 # ---- bench: begin ----
 # Each bench/progs/NAME.c is built twice: by clang -target bpf into raw BPF
 # instructions, $(BUILD)/bench/NAME.bin (the .text of NAME.bpf.o), for skep and

@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "helpers/helpers.h"
+#include "hooks/hook_helpers.h"
 #include "isa/bpf_compat.h"
 
 #define RO(t) ((t) | HELPER_RDONLY)
@@ -91,6 +92,37 @@ static const struct helper_proto helper_table[] = {
 	 RET_INTEGER, {ARG_PTR_TO_CTX}},
 	{BPF_FUNC_map_lookup_percpu_elem, "map_lookup_percpu_elem", helper_map_lookup_percpu_elem,
 	 RET_PTR_TO_MAP_VALUE_OR_NULL, {ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING}},
+	/* Packet programs (src/hooks): they act on the context of the XDP or skb
+	 * run in progress; hook_helper_changes_pkt_data() says which move the packet. */
+	{BPF_FUNC_skb_store_bytes, "skb_store_bytes", helper_skb_store_bytes,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, RO(ARG_PTR_TO_MEM), ARG_CONST_SIZE,
+		       ARG_ANYTHING}},
+	{BPF_FUNC_l3_csum_replace, "l3_csum_replace", helper_l3_csum_replace,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING}},
+	{BPF_FUNC_l4_csum_replace, "l4_csum_replace", helper_l4_csum_replace,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING}},
+	{BPF_FUNC_redirect, "redirect", helper_redirect, RET_INTEGER, {ARG_ANYTHING, ARG_ANYTHING}},
+	{BPF_FUNC_skb_load_bytes, "skb_load_bytes", helper_skb_load_bytes,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE}},
+	{BPF_FUNC_csum_diff, "csum_diff", helper_csum_diff,
+	 RET_INTEGER, {NUL(RO(ARG_PTR_TO_MEM)), ARG_CONST_SIZE_OR_ZERO, NUL(RO(ARG_PTR_TO_MEM)),
+		       ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING}},
+	{BPF_FUNC_skb_change_tail, "skb_change_tail", helper_skb_change_tail,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING}},
+	{BPF_FUNC_skb_pull_data, "skb_pull_data", helper_skb_pull_data,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING}},
+	{BPF_FUNC_skb_change_head, "skb_change_head", helper_skb_change_head,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING}},
+	{BPF_FUNC_xdp_adjust_head, "xdp_adjust_head", helper_xdp_adjust_head,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING}},
+	{BPF_FUNC_redirect_map, "redirect_map", helper_redirect_map,
+	 RET_INTEGER, {ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING}},
+	{BPF_FUNC_xdp_adjust_meta, "xdp_adjust_meta", helper_xdp_adjust_meta,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING}},
+	{BPF_FUNC_xdp_adjust_tail, "xdp_adjust_tail", helper_xdp_adjust_tail,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING}},
+	{BPF_FUNC_xdp_get_buff_len, "xdp_get_buff_len", helper_xdp_get_buff_len,
+	 RET_INTEGER, {ARG_PTR_TO_CTX}},
 };
 /* clang-format on */
 

@@ -28,6 +28,9 @@ const struct map_ops *map_ops_of(uint32_t type)
 	case BPF_MAP_TYPE_RINGBUF: return &map_ringbuf_ops;
 	case BPF_MAP_TYPE_BLOOM_FILTER: return &map_bloom_ops;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY: return &map_perf_event_array_ops;
+	case BPF_MAP_TYPE_DEVMAP: return &map_devmap_ops;
+	case BPF_MAP_TYPE_DEVMAP_HASH: return &map_devmap_hash_ops;
+	case BPF_MAP_TYPE_CPUMAP: return &map_cpumap_ops;
 	default: return NULL;
 	}
 	/* clang-format on */
@@ -506,8 +509,14 @@ void map_values_region(const struct skep_map *m, void **addr, size_t *size)
 	case BPF_MAP_TYPE_LRU_HASH:
 	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
 	case BPF_MAP_TYPE_LPM_TRIE:
+	case BPF_MAP_TYPE_DEVMAP_HASH:
 		*addr = m->u.htab.values;
 		*size = m->u.htab.slot_bytes * m->u.htab.nr_slots;
+		break;
+	case BPF_MAP_TYPE_DEVMAP:
+	case BPF_MAP_TYPE_CPUMAP:
+		*addr = m->u.array.values;
+		*size = m->u.array.slot_bytes;
 		break;
 	case BPF_MAP_TYPE_RINGBUF:
 		*addr = m->u.ringbuf.data;

@@ -30,6 +30,9 @@ static const struct {
 	{BPF_MAP_TYPE_STACK, "stack"},
 	{BPF_MAP_TYPE_RINGBUF, "ringbuf"},
 	{BPF_MAP_TYPE_BLOOM_FILTER, "bloom_filter"},
+	{BPF_MAP_TYPE_DEVMAP, "devmap"},
+	{BPF_MAP_TYPE_DEVMAP_HASH, "devmap_hash"},
+	{BPF_MAP_TYPE_CPUMAP, "cpumap"},
 };
 
 const char *cli_map_type_name(uint32_t type)
