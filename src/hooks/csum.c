@@ -59,21 +59,6 @@ void hook_csum_replace_by_diff(uint16_t *sum, uint32_t diff)
 	*sum = hook_csum_fold(hook_csum_add(diff, ~(uint32_t)*sum));
 }
 
-uint32_t hook_csum_words(const void *p, size_t len, uint32_t seed)
-{
-	const uint8_t *b = p;
-	uint64_t s = seed;
-	uint32_t w;
-
-	for (size_t i = 0; i + 4 <= len; i += 4) {
-		memcpy(&w, b + i, 4);
-		s += w;
-	}
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffffffff) + (s >> 32);
-	return (uint32_t)s;
-}
-
 /* The 16-bit checksum field at offset `off` of the skb, or NULL with *err. */
 static uint8_t *csum_field(struct hook_skb *s, uint64_t off, int *err)
 {
@@ -161,34 +146,51 @@ HELPER_FN(l4_csum_replace)
 	return 0;
 }
 
-/* The kernel's scratch buffer bound: MAX_BPF_STACK bytes of words. */
-#define CSUM_DIFF_MAX 512
+/* The kernel's csum_partial: little-endian 32-bit words with end-around
+ * carry, a last partial word padded with zeros. */
+static uint32_t csum_partial(const uint8_t *p, uint32_t len, uint32_t seed)
+{
+	uint64_t s = seed;
+	uint32_t w = 0, i;
 
+	for (i = 0; i + 4 <= len; i += 4) {
+		memcpy(&w, p + i, 4);
+		s += w;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, p + i, len - i);
+		s += w;
+	}
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	return (uint32_t)s;
+}
+
+static uint32_t csum_from32to16(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* bpf_csum_diff as Linux 6.12 on computes it (seen by running the kernel):
+ * the result folded to 16 bits so that every architecture agrees, sizes of
+ * any alignment, and a "pull" (no `to`) complemented. */
 HELPER_FN(csum_diff)
 {
-	uint32_t from_size = (uint32_t)r2, to_size = (uint32_t)r4, seed = (uint32_t)r5, w;
+	uint32_t from_size = (uint32_t)r2, to_size = (uint32_t)r4, seed = (uint32_t)r5;
 	const uint8_t *from = (const uint8_t *)(uintptr_t)r1, *to = (const uint8_t *)(uintptr_t)r3;
-	uint64_t sum = seed;
 
-	if (((from_size | to_size) & 3) || (uint64_t)from_size + to_size > CSUM_DIFF_MAX)
-		return (uint64_t)-EINVAL;
 	if (!helper_mem(cx, r1, from_size, 0, "bpf_csum_diff", "r1 (from)") ||
 	    !helper_mem(cx, r3, to_size, 0, "bpf_csum_diff", "r3 (to)"))
 		return 0;
-	for (uint32_t i = 0; i < from_size; i += 4) {
-		memcpy(&w, from + i, 4);
-		sum += (uint32_t)~w;
-	}
-	for (uint32_t i = 0; i < to_size; i += 4) {
-		memcpy(&w, to + i, 4);
-		sum += w;
-	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	/* Linux 6.12 on folds the result to 16 bits (not complemented), so that
-	 * every architecture returns the same value; older kernels returned
-	 * x86's 32-bit partial sum. */
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint32_t)sum;
+	if (from_size && to_size)
+		return csum_from32to16(csum_sub(csum_partial(to, to_size, seed),
+						csum_partial(from, from_size, 0)));
+	if (to_size)
+		return csum_from32to16(csum_partial(to, to_size, seed));
+	if (from_size)
+		return csum_from32to16(~csum_partial(from, from_size, ~seed));
+	return csum_from32to16(seed);
 }

@@ -116,7 +116,5 @@ uint16_t hook_csum_fold(uint32_t sum);
 void hook_csum_replace2(uint16_t *sum, uint16_t from, uint16_t to);
 void hook_csum_replace4(uint16_t *sum, uint32_t from, uint32_t to);
 void hook_csum_replace_by_diff(uint16_t *sum, uint32_t diff);
-/* The kernel's csum_partial over whole 32-bit words. */
-uint32_t hook_csum_words(const void *p, size_t len, uint32_t seed);
 
 #endif

@@ -94,8 +94,9 @@ static int test_run_xdp(struct skep_prog *prog, struct skep_test_run_opts *o,
 			   size, SKEP_XDP_FRAME_SIZE - headroom - SKEP_XDP_TAILROOM);
 		return -EOPNOTSUPP;
 	}
-	if (size < HOOK_ETH_HLEN) {
-		log_printf(log, "data: %u bytes, less than an Ethernet header", size);
+	if (size < HOOK_ETH_HLEN || size - meta < HOOK_ETH_HLEN) {
+		log_printf(log, "data: %u bytes after %u of metadata, less than an Ethernet header",
+			   size - meta, meta);
 		return -EINVAL;
 	}
 	if ((err = skep_xdp_frame_new(&f)))
