@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "helpers/helpers.h"
+#include "hooks/hook_helpers.h"
 #include "isa/bpf_compat.h"
 #include "skep/maps.h"
 #include "verifier/verifier.h"
@@ -73,6 +74,50 @@ static int call_map_compatible(uint32_t helper, uint32_t mt)
 		return helper != BPF_FUNC_map_lookup_elem;
 	}
 	return 1;
+}
+
+/* Helpers that act on one kind of context (the kernel's per-type func_proto
+ * tables): an XDP helper given an skb would misread it. */
+static int call_allowed(uint32_t id, uint32_t t)
+{
+	int xdp = t == BPF_PROG_TYPE_XDP;
+	int tc = t == BPF_PROG_TYPE_SCHED_CLS || t == BPF_PROG_TYPE_SCHED_ACT;
+
+	switch (id) {
+	case BPF_FUNC_xdp_adjust_head:
+	case BPF_FUNC_xdp_adjust_tail:
+	case BPF_FUNC_xdp_adjust_meta:
+	case BPF_FUNC_xdp_get_buff_len:
+	case BPF_FUNC_redirect_map:
+		return xdp;
+	case BPF_FUNC_redirect:
+		return xdp || tc;
+	case BPF_FUNC_skb_load_bytes:
+		return tc || t == BPF_PROG_TYPE_SOCKET_FILTER;
+	case BPF_FUNC_skb_store_bytes:
+	case BPF_FUNC_l3_csum_replace:
+	case BPF_FUNC_l4_csum_replace:
+	case BPF_FUNC_skb_change_tail:
+	case BPF_FUNC_skb_change_head:
+	case BPF_FUNC_skb_pull_data:
+		return tc;
+	case BPF_FUNC_csum_diff:
+		return xdp || tc;
+	case BPF_FUNC_tail_call:
+	case BPF_FUNC_perf_event_output:
+	case BPF_FUNC_get_func_arg:
+	case BPF_FUNC_get_func_ret:
+	case BPF_FUNC_get_func_arg_cnt:
+		return t != BPF_PROG_TYPE_UNSPEC;
+	}
+	return 1;
+}
+
+static void pkt_invalidate(struct vreg *r, void *arg)
+{
+	(void)arg;
+	if (r->type == VT_PACKET || r->type == VT_PACKET_END || r->type == VT_PACKET_META)
+		reg_mark_unknown(r);
 }
 
 static int arg_map_mem(struct verifier_env *env, struct vstate *st, int regno,
@@ -342,6 +387,9 @@ int verifier_check_helper(struct verifier_env *env, struct vstate *st, const str
 	m.proto = helper_proto_of(id);
 	if (m.proto && m.proto->fn != fn)
 		m.proto = NULL; /* replaced by the embedder: no prototype */
+	if (m.proto && !call_allowed(id, env->prog_type))
+		return verifier_error(env, "helper %s is not available to %s programs", m.proto->name,
+				      verifier_prog_type_name(env->prog_type));
 	if (m.proto) {
 		for (int i = 0; i < 5; i++) {
 			if (m.proto->args[i] == ARG_DONTCARE)
@@ -369,6 +417,8 @@ int verifier_check_helper(struct verifier_env *env, struct vstate *st, const str
 	}
 	for (int r = 1; r <= 5; r++)
 		reg_mark_not_init(&vregs(st)[r]);
+	if (hook_helper_changes_pkt_data(id))
+		vstate_for_each_reg(st, pkt_invalidate, NULL); /* the packet may have moved */
 	if (!m.proto) {
 		reg_mark_unknown(&vregs(st)[0]);
 		err = 0;

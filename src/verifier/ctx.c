@@ -65,6 +65,12 @@ static const struct ctx_field tc_fields[] = {
 };
 #undef SKEP_CTX_STRUCT
 
+/* Syscall programs: the context is the caller's buffer, read-only to the
+ * program, any offset below 64K (syscall_prog_is_valid_access). */
+static const struct ctx_field syscall_fields[] = {
+	{0, 0xffff, SZ1 | SZ2 | SZ4 | SZ8, R, 1, VT_SCALAR, "ctx"},
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const struct ctx_desc ctx_descs[] = {
 	{BPF_PROG_TYPE_XDP, "struct xdp_md", sizeof(struct xdp_md), 2, 0, xdp_fields, N(xdp_fields)},
@@ -74,6 +80,8 @@ static const struct ctx_desc ctx_descs[] = {
 	 tc_fields, N(tc_fields)},
 	{BPF_PROG_TYPE_SCHED_ACT, "struct __sk_buff", sizeof(struct __sk_buff), 2, 1,
 	 tc_fields, N(tc_fields)},
+	{BPF_PROG_TYPE_SYSCALL, "the syscall context", 0xffff, 0, 0, syscall_fields,
+	 N(syscall_fields)},
 };
 /* clang-format on */
 
@@ -141,6 +149,7 @@ static const struct {
 	{"classifier", BPF_PROG_TYPE_SCHED_CLS},
 	{"sched_act", BPF_PROG_TYPE_SCHED_ACT},
 	{"action", BPF_PROG_TYPE_SCHED_ACT},
+	{"syscall", BPF_PROG_TYPE_SYSCALL},
 };
 
 int verifier_prog_type_parse(const char *s, uint32_t *type)

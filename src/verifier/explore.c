@@ -62,11 +62,15 @@ static void explore_path_done(struct vstate *st)
 static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 {
 	struct vaux *aux = &env->aux[st->insn];
+	/* Repeats bounded by a helper (bpf_loop and friends call their
+	 * callback a bounded number of times): at the call, and at the
+	 * callback's entry. */
+	int bounded = aux->prune == 2 || (vcur(st)->cb_helper >= 0 && st->insn == vcur(st)->func);
 
 	vstate_clear_single_ids(st);
 	for (struct vcheckpoint *cp = aux->states; cp; cp = cp->next) {
 		if (cp->branches) {
-			if (aux->prune == 2 && vstate_covers(&cp->st, st, 0))
+			if (bounded && vstate_covers(&cp->st, st, 0))
 				return 1;
 			if (vstate_covers(&cp->st, st, 1))
 				return verifier_error(env, "infinite loop: insn %d is reached again in "

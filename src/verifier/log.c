@@ -158,9 +158,9 @@ void verifier_log_state(struct verifier_env *env, const struct vstate *st, int l
 	}
 	for (int s = 0; level >= 2 && s < f->nslots; s++) {
 		const struct vslot *sl = &f->slots[s];
-		if (sl->kind[0] == SLOT_SPILL) {
+		if (memchr(sl->kind, SLOT_SPILL, 8)) {
 			verifier_reg_print(env, &sl->spill, v, sizeof(v));
-			ADD(" fp%d=%s", -8 * s - 8, v);
+			ADD(" fp%d=%s", -8 * s - 8 + sl->spill_off, v);
 			continue;
 		}
 		char k[9];

@@ -63,19 +63,50 @@ static int stack_bounds(struct verifier_env *env, const struct vreg *p, int regn
 	return 0;
 }
 
-/* Bytes [off, off+size) become plain data (zero if `zero`); a spill they
- * cut into is forgotten. */
+/* A spill that bytes are about to cut into becomes plain data. */
+static void slot_unspill(struct vslot *s)
+{
+	int z = reg_is_const(&s->spill) && s->spill.var.value == 0;
+
+	for (int b = 0; b < 8; b++)
+		if (s->kind[b] == SLOT_SPILL)
+			s->kind[b] = z ? SLOT_ZERO : SLOT_MISC;
+}
+
+/* Bytes [off, off+size) become plain data (zero if `zero`). */
 static int stack_mark(struct vframe *f, int off, int size, int zero)
 {
 	if (!verifier_stack_slots(f, slot_of(off) + 1))
 		return -ENOMEM;
 	for (int o = off; o < off + size; o++) {
 		struct vslot *s = &f->slots[slot_of(o)];
-		if (s->kind[0] == SLOT_SPILL) {
-			int z = reg_is_const(&s->spill) && s->spill.var.value == 0;
-			memset(s->kind, z ? SLOT_ZERO : SLOT_MISC, 8);
-		}
+		if (s->kind[byte_of(o)] == SLOT_SPILL)
+			slot_unspill(s);
 		s->kind[byte_of(o)] = zero ? SLOT_ZERO : SLOT_MISC;
+	}
+	return 0;
+}
+
+/* A register stored whole (8 bytes), or a scalar stored narrower at an
+ * offset aligned to its size: a load of exactly those bytes gets it back. */
+static int stack_spill(struct vframe *f, int off, int size, const struct vreg *val)
+{
+	if (!verifier_stack_slots(f, slot_of(off) + 1))
+		return -ENOMEM;
+	struct vslot *s = &f->slots[slot_of(off)];
+	int b = byte_of(off);
+	for (int i = 0; i < 8; i++)
+		if (s->kind[i] == SLOT_SPILL) {
+			slot_unspill(s);
+			break;
+		}
+	memset(s->kind + b, SLOT_SPILL, (size_t)size);
+	s->spill_off = (uint8_t)b;
+	s->spill_size = (uint8_t)size;
+	s->spill = *val;
+	if (size < 8) {
+		scalar_end(&s->spill, size * 8, 0, 1);
+		s->spill.id = 0;
 	}
 	return 0;
 }
@@ -84,21 +115,13 @@ static int stack_write(struct verifier_env *env, struct vframe *f, int off, int 
 		       const struct vreg *val, int value_regno)
 {
 	stack_note_depth(env, f, off);
-	if (size == 8 && val) {
-		if (!verifier_stack_slots(f, slot_of(off) + 1))
-			return -ENOMEM;
-		struct vslot *s = &f->slots[slot_of(off)];
-		memset(s->kind, SLOT_SPILL, 8);
-		s->spill = *val;
-		return 0;
-	}
+	if (val && (size == 8 || val->type == VT_SCALAR))
+		return stack_spill(f, off, size, val);
 	if (val && val->type != VT_SCALAR)
 		return verifier_error(env, "r%d: a %s can only be spilled to the stack as 8 "
 				      "aligned bytes, not %d", value_regno,
 				      verifier_type_name(val->type), size);
-	uint64_t m = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
-	int zero = val && reg_is_const(val) && !(val->var.value & m);
-	return stack_mark(f, off, size, zero);
+	return stack_mark(f, off, size, 0);
 }
 
 /* The bytes of a spilled constant, as a narrower load sees them. */
@@ -122,17 +145,21 @@ static int stack_read(struct verifier_env *env, struct vframe *f, int off, int s
 		zeros += k == SLOT_ZERO;
 	}
 	struct vslot *s = &f->slots[slot];
-	if (s->kind[0] == SLOT_SPILL) {
-		if (size == 8) {
-			*dst = s->spill;
+	int b = byte_of(off);
+	if (s->kind[b] == SLOT_SPILL) {
+		if (b == s->spill_off && size == s->spill_size) {
+			if (sext && size < 8)
+				scalar_movsx(dst, &s->spill, size * 8, 1);
+			else
+				*dst = s->spill;
 			return 0;
 		}
 		if (s->spill.type != VT_SCALAR)
 			return verifier_error(env, "reads %d bytes of a %s spilled at r10%+d; a "
 					      "spilled pointer must be read back whole (8 bytes)",
 					      size, verifier_type_name(s->spill.type), slot * -8 - 8);
-		if (reg_is_const(&s->spill) && !sext) {
-			reg_mark_const(dst, spill_bytes(&s->spill, byte_of(off), size));
+		if (reg_is_const(&s->spill) && !sext && s->spill_size == 8) {
+			reg_mark_const(dst, spill_bytes(&s->spill, b, size));
 			return 0;
 		}
 	} else if (zeros == size) {

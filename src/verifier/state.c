@@ -77,7 +77,7 @@ void vstate_for_each_reg(struct vstate *st, void (*fn)(struct vreg *r, void *arg
 		for (int r = 0; r < V_NR_REGS; r++)
 			fn(&f->regs[r], arg);
 		for (int s = 0; s < f->nslots; s++)
-			if (f->slots[s].kind[0] == SLOT_SPILL)
+			if (memchr(f->slots[s].kind, SLOT_SPILL, 8))
 				fn(&f->slots[s].spill, arg);
 	}
 }
@@ -206,8 +206,15 @@ static int slot_covers(const struct vslot *o, const struct vslot *c, int exact,
 
 	if (!c)
 		c = &empty;
-	if (o->kind[0] == SLOT_SPILL)
-		return c->kind[0] == SLOT_SPILL && reg_covers(&o->spill, &c->spill, exact, m);
+	int ospill = memchr(o->kind, SLOT_SPILL, 8) != NULL;
+	int cspill = memchr(c->kind, SLOT_SPILL, 8) != NULL;
+	if (ospill) {
+		if (!cspill || o->spill_off != c->spill_off || o->spill_size != c->spill_size ||
+		    !reg_covers(&o->spill, &c->spill, exact, m))
+			return 0;
+	} else if (exact && cspill) {
+		return 0;
+	}
 	for (int b = 0; b < 8; b++) {
 		int ok = o->kind[b], ck = c->kind[b];
 		if (ok == SLOT_INVALID) {
@@ -215,12 +222,16 @@ static int slot_covers(const struct vslot *o, const struct vslot *c, int exact,
 				return 0;
 			continue;
 		}
+		if (ok == SLOT_SPILL)
+			continue; /* compared above */
 		if (exact && ck != ok)
 			return 0;
 		if (ck == SLOT_INVALID)
 			return 0;
 		if (ok == SLOT_ZERO && ck != SLOT_ZERO)
 			return 0;
+		if (ck == SLOT_SPILL && ok == SLOT_MISC && c->spill.type == VT_SCALAR)
+			continue;
 		/* MISC reads as an unknown scalar: a spilled pointer would not. */
 		if (ck == SLOT_SPILL && c->spill.type != VT_SCALAR)
 			return 0;

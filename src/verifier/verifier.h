@@ -83,7 +83,8 @@ enum vslot_kind { SLOT_INVALID, SLOT_MISC, SLOT_ZERO, SLOT_SPILL };
 
 struct vslot {
 	uint8_t kind[8]; /* byte i is at offset -(8*slot + 8) + i */
-	struct vreg spill;
+	uint8_t spill_off, spill_size; /* the SLOT_SPILL bytes (a register stored whole) */
+	struct vreg spill; /* scalars stored narrower: the stored (truncated) value */
 };
 
 struct vframe {

@@ -25,6 +25,7 @@ int cmd_test_run(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Instructions of PROG: FILE.s (assembled), FILE.bin (raw slots).  Returns 0
  * or prints the reason to stderr and returns CLI_USAGE. *insns is malloc'd. */
@@ -101,5 +102,52 @@ void cli_program_close(struct cli_program *p);
  * socket, kprobe, tracepoint, raw_tracepoint, ...): 0 or -ENOENT. */
 int cli_prog_type_parse(const char *name, uint32_t *type);
 const char *cli_prog_type_name(uint32_t type);
+
+/* Packet programs (cli_pkt.c, cli_kernel.c, cmd_xdp.c). */
+struct skep_test_run_opts;
+struct bpf_object;
+/* Captures (cli_pcap.c): every packet of a pcap/pcapng file of Ethernet frames. */
+struct cli_packet {
+	uint8_t *data;
+	uint32_t len, wire_len;
+	uint64_t ts_sec, ts_usec;
+};
+int cli_pcap_load(const char *path, struct cli_packet **out, size_t *n);
+void cli_packets_free(struct cli_packet *p, size_t n);
+struct cli_pcap_out;
+struct cli_pcap_out *cli_pcap_create(const char *path);
+/* Write data as the packet `meta` became (its timestamp). */
+void cli_pcap_write(struct cli_pcap_out *o, const struct cli_packet *meta, const uint8_t *data,
+		    uint32_t len);
+void cli_pcap_close(struct cli_pcap_out *o);
+/* Does the type run on packets (XDP, SCHED_CLS, SCHED_ACT, SOCKET_FILTER)? */
+int cli_is_packet_type(uint32_t type);
+/* test-run on packets: --data FILE (one packet) or --pcap FILE (each one). */
+struct cli_pkt_run {
+	const char *spec; /* PROG as given */
+	const char *data, *pcap, *ctx;
+	uint32_t type;
+	unsigned long repeat;
+	enum skep_exec_mode mode;
+	int json, kernel, dump_maps;
+};
+int cli_test_run_packets(const struct cli_pkt_run *r, struct cli_program *p,
+			 struct skep_prog *prog);
+/* The same program in the Linux kernel (--kernel). */
+#define CLI_MAX_KMAPS 64
+struct cli_kprog {
+	int fd;
+	struct bpf_object *obj; /* objects: libbpf's */
+	int map_fds[CLI_MAX_KMAPS];
+	size_t nr_maps;
+};
+int cli_kernel_load(const char *spec, const struct cli_program *p, uint32_t type,
+		    struct cli_kprog *k);
+/* BPF_PROG_TEST_RUN with t's data, ctx and repeat: fills retval, data_size_out,
+ * ctx_size_out and ns_per_run; 0 or -errno. */
+int cli_kernel_test_run(struct cli_kprog *k, struct skep_test_run_opts *t);
+void cli_kernel_print_maps(const struct cli_kprog *k, const struct cli_program *p, int json);
+void cli_kernel_close(struct cli_kprog *k);
+int cmd_xdp(int argc, char **argv);
 
 #endif
