@@ -80,6 +80,9 @@ struct hook_run {
 /* The run in progress on this thread, or NULL. */
 extern _Thread_local struct hook_run *hook_current;
 
+/* Run options for a hook's run: the caller's mode, budget, cpu, user and
+ * log; r1 = ctx and nothing else (the hook adds regions and packet). */
+void hook_run_opts(struct skep_run_opts *ro, const struct skep_run_opts *opts, uint64_t ctx);
 /* Low memory (below 4 GiB): NULL when none is left. */
 void *hook_lowmem_alloc(size_t size);
 void hook_lowmem_free(void *p, size_t size);

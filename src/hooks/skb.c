@@ -171,16 +171,12 @@ int hook_skb_setup(struct hook_skb *s, int l2, const uint8_t *pkt, uint32_t len,
 int hook_skb_run(struct skep_prog *prog, struct hook_skb *s, const struct skep_run_opts *opts,
 		 struct skep_run_result *res)
 {
-	struct skep_run_opts ro = {.sz = sizeof(ro)};
+	struct skep_run_opts ro;
 	struct hook_run run = {.kind = HOOK_SKB, .skb = s};
 	struct hook_run *outer = hook_current;
 	int err;
 
-	if (opts)
-		memcpy(&ro, opts, opts->sz < sizeof(ro) ? opts->sz : sizeof(ro));
-	ro.sz = sizeof(ro);
-	memset(ro.args, 0, sizeof(ro.args));
-	ro.args[0] = (uint64_t)(uintptr_t)&s->md;
+	hook_run_opts(&ro, opts, (uint64_t)(uintptr_t)&s->md);
 	/* LD_ABS / LD_IND read from skb->data, over the packet as the run starts. */
 	ro.packet = s->data;
 	ro.packet_len = s->len;

@@ -69,19 +69,15 @@ int skep_xdp_frame_set(struct skep_xdp_frame *f, const void *data, size_t len,
 int skep_xdp_run(struct skep_prog *prog, struct skep_xdp_frame *f,
 		 const struct skep_run_opts *opts, struct skep_xdp_result *res)
 {
-	struct skep_run_opts ro = {.sz = sizeof(ro)};
+	struct skep_run_opts ro;
 	struct hook_run run = {.kind = HOOK_XDP, .xdp = f};
 	struct hook_run *outer = hook_current;
 	struct skep_run_result r;
 	int err;
 
-	if (opts)
-		memcpy(&ro, opts, opts->sz < sizeof(ro) ? opts->sz : sizeof(ro));
-	ro.sz = sizeof(ro);
-	memset(ro.args, 0, sizeof(ro.args));
-	ro.args[0] = (uint64_t)(uintptr_t)&f->md;
-	ro.packet = NULL; /* XDP has no legacy packet loads */
-	ro.packet_len = 0;
+	/* Field by field: a whole-struct copy per packet costs more than a
+	 * small program's run. */
+	hook_run_opts(&ro, opts, (uint64_t)(uintptr_t)&f->md);
 	if (ro.mode == SKEP_EXEC_CHECKED || ro.mode == SKEP_EXEC_JIT_CHECKED) {
 		f->regions[0] = (struct skep_region){&f->md, sizeof(f->md), 0, hook_region_ctx};
 		f->regions[1] = (struct skep_region){f->data_meta, (size_t)(f->data_end - f->data_meta),

@@ -25,7 +25,6 @@ int cmd_test_run(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
 
 /* Instructions of PROG: FILE.s (assembled), FILE.bin (raw slots).  Returns 0
  * or prints the reason to stderr and returns CLI_USAGE. *insns is malloc'd. */

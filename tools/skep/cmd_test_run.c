@@ -20,6 +20,9 @@ struct test_run_args {
 	struct cli_maps maps; /* --map, --dump-maps */
 	const char *rodata[16]; /* --rodata NAME=VALUE */
 	size_t nr_rodata;
+	/* Packet programs (cli_pkt.c): --type, --data, --pcap, --ctx, --kernel. */
+	const char *type, *data, *pcap, *ctx;
+	int kernel;
 };
 
 static void test_run_usage(FILE *f)
@@ -28,7 +31,9 @@ static void test_run_usage(FILE *f)
 		"usage: skep test-run PROG [--mem FILE] [--repeat N]\n"
 		"                      [--interp | --checked | --jit | --jit-checked]\n"
 		"                      [--budget N] [--map SPEC]... [--rodata NAME=VALUE]...\n"
-		"                      [--dump-maps] [--json]\n\n"
+		"                      [--dump-maps] [--json]\n"
+		"       skep test-run PROG [--type T] --data FILE | --pcap FILE [--ctx FILE]\n"
+		"                      [--repeat N] [--interp | ...] [--kernel] [--dump-maps] [--json]\n\n"
 		"Runs PROG (FILE.s assembly, FILE.bin raw instructions, or FILE.o[:NAME], a\n"
 		"program of an ELF object by function or section name) with r1 pointing at\n"
 		"a writable copy of --mem and r2 holding its length, and prints r0.\n"
@@ -47,7 +52,15 @@ static void test_run_usage(FILE *f)
 		"  --rodata NAME=VALUE  set a const volatile global of an object's .rodata\n"
 		"                before loading (VALUE as hex bytes or u32:N, u64:N...)\n"
 		"  --dump-maps   print every map's contents after the run\n"
-		"  --json        one JSON object: retval, runs, ns_per_run, data_out (and maps)\n",
+		"  --json        one JSON object: retval, runs, ns_per_run, data_out (and maps)\n"
+		"Packet programs (XDP, tc, socket filters; the type from the object's\n"
+		"section or --type) run as BPF_PROG_TEST_RUN runs them:\n"
+		"  --type T      program type (xdp, tc, socket_filter...) of a .s/.bin program\n"
+		"  --data FILE   the packet (an Ethernet frame); data_out is it after the run\n"
+		"  --pcap FILE   every packet of a capture, one line each (JSON: \"packets\")\n"
+		"  --ctx FILE    the context in: a struct xdp_md or struct __sk_buff\n"
+		"  --kernel      also run it in the Linux kernel (BPF_PROG_TEST_RUN): JSON gains\n"
+		"                \"kernel\": {...}; exit status 1 when the two disagree\n",
 		(unsigned long long)SKEP_DEFAULT_INSN_BUDGET);
 }
 
@@ -60,6 +73,9 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 		{"jit", no_argument, NULL, 'J'},         {"jit-checked", no_argument, NULL, 'C'},
 		{"map", required_argument, NULL, 'M'},   {"dump-maps", no_argument, NULL, 'D'},
 		{"rodata", required_argument, NULL, 'R'},
+		{"type", required_argument, NULL, 'T'},  {"data", required_argument, NULL, 'd'},
+		{"pcap", required_argument, NULL, 'P'},  {"ctx", required_argument, NULL, 'x'},
+		{"kernel", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -107,6 +123,21 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 			if (a->nr_rodata == sizeof(a->rodata) / sizeof(a->rodata[0]))
 				return fprintf(stderr, "skep: too many --rodata options\n"), -1;
 			a->rodata[a->nr_rodata++] = optarg;
+			break;
+		case 'T':
+			a->type = optarg;
+			break;
+		case 'd':
+			a->data = optarg;
+			break;
+		case 'P':
+			a->pcap = optarg;
+			break;
+		case 'x':
+			a->ctx = optarg;
+			break;
+		case 'K':
+			a->kernel = 1;
 			break;
 		case 'h':
 			test_run_usage(stdout);
@@ -191,6 +222,7 @@ int cmd_test_run(int argc, char **argv)
 	char log[4096] = "";
 	struct skep_load_opts lo = {.sz = sizeof(lo), .log_buf = log, .log_size = sizeof(log)};
 	int rc = CLI_USAGE, err;
+	uint32_t type = 0;
 
 	if (test_run_parse(argc, argv, &a)) {
 		test_run_usage(stderr);
@@ -211,6 +243,34 @@ int cmd_test_run(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "skep: %s: program rejected:\n%s", a.prog, log);
 		rc = CLI_NEGATIVE;
+		goto out;
+	}
+	if (a.type && cli_prog_type_parse(a.type, &type)) {
+		fprintf(stderr, "skep: --type %s: no such program type\n", a.type);
+		goto out;
+	}
+	if (!a.type)
+		type = p.prog_type;
+	if (a.data || a.pcap || cli_is_packet_type(type)) {
+		struct cli_pkt_run pr = {
+			.spec = a.prog, .data = a.data, .pcap = a.pcap, .ctx = a.ctx, .type = type,
+			.repeat = a.repeat, .mode = a.mode, .json = a.json, .kernel = a.kernel,
+			.dump_maps = a.maps.dump,
+		};
+		if (a.data && a.pcap) {
+			fprintf(stderr, "skep: --data and --pcap: one or the other\n");
+			goto out;
+		}
+		if (!cli_is_packet_type(type)) {
+			fprintf(stderr, "skep: --data/--pcap run packet programs (xdp, tc, "
+					"socket_filter); %s is %s\n", a.prog, cli_prog_type_name(type));
+			goto out;
+		}
+		rc = cli_test_run_packets(&pr, &p, prog);
+		goto out;
+	}
+	if (a.kernel) {
+		fprintf(stderr, "skep: --kernel needs a packet program (--data or --pcap)\n");
 		goto out;
 	}
 	rc = test_run_exec(&a, &p, prog, mem_len ? mem : NULL, mem_len);
