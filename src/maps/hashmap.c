@@ -116,14 +116,26 @@ static int hash_delete(struct skep_map *m, const void *key)
 	return htab_delete(&m->u.htab, key, NULL);
 }
 
+/* Elements are reused as soon as they are freed (preallocated, as the
+ * kernel's), so a copy can race with the element being evicted and refilled
+ * for another key.  The copy counts only if the element still holds this
+ * key afterwards; otherwise the key is looked up again. */
 static int hash_lookup_copy(struct skep_map *m, const void *key, void *value, uint64_t flags)
 {
-	int64_t i = hash_find(m, key);
+	struct htab *h = &m->u.htab;
 
-	if (i < 0)
-		return -ENOENT;
-	htab_copy_out(&m->u.htab, (uint32_t)i, value, !!(flags & BPF_F_LOCK));
-	return 0;
+	for (int tries = 0; tries < 64; tries++) {
+		int64_t i = hash_find(m, key);
+
+		if (i < 0)
+			return -ENOENT;
+		htab_copy_out(h, (uint32_t)i, value, !!(flags & BPF_F_LOCK));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if ((__atomic_load_n(&h->elems[i].state, __ATOMIC_RELAXED) & HTAB_LIVE) &&
+		    htab_key_eq(h, (uint32_t)i, key))
+			return 0;
+	}
+	return -ENOENT;
 }
 
 static int hash_lookup_and_delete(struct skep_map *m, const void *key, void *value,

@@ -11,9 +11,7 @@
  *
  *   skep-bench-cbpf [CAPTURE]   default: 1,000,000 generated Ethernet packets
  *
- * Not a tests/ program (it takes tens of seconds): build it with
- *   cc -O2 -Iinclude -Isrc tests/cbpf/bench_cbpf.c tests/lib/kernel_bpf.c \
- *      build/libskep.a -lpcap -lseccomp -lpthread -o build/bench/skep-bench-cbpf
+ * Part of `make bench` (it takes tens of seconds, so it is no test).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +23,9 @@
 /* <pcap.h> and <linux/bpf.h> both define a struct bpf_insn: the kernel's is
  * renamed here (the two are never mixed in this file). */
 #define bpf_insn linux_bpf_insn
-#include "../lib/kernel_bpf.h"
+#include "../../tests/lib/kernel_bpf.h"
 #undef bpf_insn
-#include "pktgen.h"
+#include "../../tests/cbpf/pktgen.h"
 #include "skep/cbpf.h"
 
 #define NR_GEN 1000000
