@@ -37,9 +37,12 @@ void reg_mark_unknown(struct vreg *r)
 
 void reg_mark_const(struct vreg *r, uint64_t v)
 {
-	reg_mark_unknown(r);
+	*r = (struct vreg){.type = VT_SCALAR};
 	r->var = tnum_const(v);
-	reg_bounds_sync(r);
+	r->umin = r->umax = v;
+	r->smin = r->smax = (int64_t)v;
+	r->u32min = r->u32max = (uint32_t)v;
+	r->s32min = r->s32max = (int32_t)(uint32_t)v;
 }
 
 void reg_mark_ptr(struct vreg *r, int type)
@@ -153,6 +156,7 @@ int reg_bounds_sync(struct vreg *r)
 	int conflict = 0;
 
 	for (int pass = 0; pass < 3; pass++) {
+		struct vreg before = *r;
 		bounds_from_tnum(r);
 		bounds_deduce32(r);
 		bounds_deduce64(r);
@@ -167,6 +171,11 @@ int reg_bounds_sync(struct vreg *r)
 		r->var = tnum_with_subreg(r->var, low);
 		if (conflict)
 			return -1;
+		if (before.umin == r->umin && before.umax == r->umax && before.smin == r->smin &&
+		    before.smax == r->smax && before.u32min == r->u32min &&
+		    before.u32max == r->u32max && before.s32min == r->s32min &&
+		    before.s32max == r->s32max && tnum_equal(before.var, r->var))
+			break;
 	}
 	return 0;
 }

@@ -193,25 +193,31 @@ void verifier_sync_linked(struct vstate *st, const struct vreg *r)
 		vstate_for_each_reg(st, link_copy, &a);
 }
 
-/* Refine the operands of one side in state st; -1 if the side is impossible. */
-static int cond_refine(struct vstate *st, const struct isa_insn *in, const struct vreg *b0,
-		       int op, int is32)
+/* The operands of one side refined: -1 if the side is impossible. */
+static int cond_compute(const struct vreg *a0, const struct vreg *b0, int op, int is32,
+			struct vreg *a, struct vreg *b)
 {
-	struct vreg *regs = vregs(st), a = regs[in->dst], b = *b0;
 	struct view va, vb;
 
-	view_get(&a, is32, &va);
-	view_get(&b, is32, &vb);
-	if (refine_views(&va, &vb, op) || view_put(&a, &va, is32) || view_put(&b, &vb, is32))
+	*a = *a0, *b = *b0;
+	view_get(a, is32, &va);
+	view_get(b, is32, &vb);
+	if (refine_views(&va, &vb, op) || view_put(a, &va, is32) || view_put(b, &vb, is32))
 		return -1;
-	regs[in->dst] = a;
-	verifier_sync_linked(st, &a);
-	if (b0 == &regs[in->src] || (b0->id && b0->type == VT_SCALAR)) {
-		if (b0 == &regs[in->src])
-			regs[in->src] = b;
-		verifier_sync_linked(st, &b);
-	}
 	return 0;
+}
+
+static void cond_apply(struct vstate *st, const struct isa_insn *in, const struct vreg *a,
+		       const struct vreg *b, int src_reg)
+{
+	struct vreg *regs = vregs(st);
+
+	regs[in->dst] = *a;
+	verifier_sync_linked(st, a);
+	if (src_reg) {
+		regs[in->src] = *b;
+		verifier_sync_linked(st, b);
+	}
 }
 
 struct null_arg {
@@ -346,19 +352,28 @@ int verifier_check_cond(struct verifier_env *env, struct vstate *st, const struc
 		reg_mark_const(&imm, is32 ? (uint64_t)(uint32_t)in->imm : (uint64_t)(int64_t)in->imm);
 	}
 	*fall = *jump = 1;
-	if ((err = vstate_copy(other, st)))
-		return err;
 	const struct vreg *a = &regs[in->dst];
 	if (a->type != VT_SCALAR || b->type != VT_SCALAR) {
+		if ((err = vstate_copy(other, st)))
+			return err;
 		struct vreg ac = *a, bc = *b;
 		if (ac.type == VT_SCALAR && bc.type != VT_SCALAR) /* 0 == ptr */
-			return cond_pointers(env, st, other, &bc, &ac, op, is32, fall, jump);
-		return cond_pointers(env, st, other, &ac, &bc, op, is32, fall, jump);
+			err = cond_pointers(env, st, other, &bc, &ac, op, is32, fall, jump);
+		else
+			err = cond_pointers(env, st, other, &ac, &bc, op, is32, fall, jump);
+		if (err || !*jump)
+			vstate_free(other);
+		return err;
 	}
-	struct vreg bcopy = *b;
-	const struct vreg *bo = o->form == ISA_FORM_JMP_REG ? &vregs(other)[in->src] : &bcopy;
-	*jump = !cond_refine(other, in, bo, op, is32);
-	*fall = !cond_refine(st, in, o->form == ISA_FORM_JMP_REG ? b : &bcopy, cond_negate(op),
-			     is32);
+	struct vreg ja, jb, fa, fb;
+	int src_reg = o->form == ISA_FORM_JMP_REG;
+	*jump = !cond_compute(a, b, op, is32, &ja, &jb);
+	*fall = !cond_compute(a, b, cond_negate(op), is32, &fa, &fb);
+	if (*jump && (err = vstate_copy(other, st)))
+		return err;
+	if (*jump)
+		cond_apply(other, in, &ja, &jb, src_reg);
+	if (*fall)
+		cond_apply(st, in, &fa, &fb, src_reg);
 	return 0;
 }

@@ -68,11 +68,12 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	int bounded = aux->prune == 2 || (vcur(st)->cb_helper >= 0 && st->insn == vcur(st)->func);
 
 	vstate_clear_single_ids(st);
+	uint64_t hash = vstate_hash(st);
 	for (struct vcheckpoint *cp = aux->states; cp; cp = cp->next) {
 		if (cp->branches) {
 			if (bounded && vstate_covers(&cp->st, st, 0))
 				return 1;
-			if (vstate_covers(&cp->st, st, 1))
+			if (cp->hash == hash && vstate_covers(&cp->st, st, 1))
 				return verifier_error(env, "infinite loop: insn %d is reached again in "
 						      "exactly the same state, so the loop can "
 						      "never end", st->insn);
@@ -84,8 +85,11 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 			return 1;
 		}
 	}
-	if (aux->nstates >= V_MAX_STATES_PER_INSN)
+	if (aux->nstates >= V_MAX_STATES_PER_INSN ||
+	    (!bounded && !env->isa.is_func_start[st->insn] &&
+	     (env->cp_jumps < 2 || env->cp_insns < 8)))
 		return 0;
+	env->cp_jumps = env->cp_insns = 0;
 	struct vcheckpoint *cp = malloc(sizeof(*cp));
 	if (!cp || vstate_copy(&cp->st, st)) {
 		free(cp);
@@ -93,6 +97,7 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	}
 	cp->parent = st->parent;
 	cp->branches = 1;
+	cp->hash = hash;
 	cp->st.parent = NULL;
 	cp->next = aux->states;
 	aux->states = cp;
@@ -114,6 +119,11 @@ static int explore_branch(struct verifier_env *env, struct vstate *st, const str
 	} else if ((err = verifier_check_cond(env, st, in, &other, &fall, &jump))) {
 		return err;
 	}
+	env->cp_jumps++;
+	if (!jump) {
+		st->insn++;
+		return fall ? 0 : 1;
+	}
 	other.insn = in->target;
 	if (fall && jump) {
 		other.path = verifier_path_add(env, st->path, st->insn, 1);
@@ -123,14 +133,9 @@ static int explore_branch(struct verifier_env *env, struct vstate *st, const str
 		st->insn++;
 		return err;
 	}
-	if (jump) {
-		vstate_free(st);
-		*st = other;
-		return 0;
-	}
-	vstate_free(&other);
-	st->insn++;
-	return fall ? 0 : 1;
+	vstate_free(st);
+	*st = other;
+	return 0;
 }
 
 /* One instruction: 0 to go on at st->insn, 1 when the path ends. */
@@ -201,6 +206,7 @@ static int explore_path(struct verifier_env *env)
 					      "sooner or branches must merge into fewer states",
 					      V_INSN_BUDGET);
 		env->aux[st->insn].seen = 1;
+		env->cp_insns++;
 		if (env->aux[st->insn].prune) {
 			int r = explore_checkpoint(env, st);
 			if (r)
@@ -251,6 +257,7 @@ int verifier_explore(struct verifier_env *env)
 		if (!env->stack_len)
 			return 0;
 		env->cur = env->stack[--env->stack_len];
+		env->cp_insns = env->cp_jumps = 0;
 		verifier_log(env, 1, "from the branch at %d to %d:",
 			     env->cur.path ? env->cur.path->insn : -1, env->cur.insn);
 	}

@@ -273,3 +273,50 @@ int vstate_covers(const struct vstate *old, const struct vstate *cur, int exact)
 			return 0;
 	return 1;
 }
+
+/* ---- a hash of what exact comparison looks at (ids excluded: they only
+ * need to map one to one), so that exact matches are found quickly ---- */
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t hash_reg(uint64_t h, const struct vreg *r)
+{
+	h = hash_mix(h, r->type);
+	if (r->type == VT_NOT_INIT)
+		return h;
+	h = hash_mix(h, r->var.value ^ (r->var.mask << 1));
+	h = hash_mix(h, r->umin ^ (r->umax << 3) ^ (uint64_t)r->smin ^ ((uint64_t)r->smax << 5));
+	h = hash_mix(h, ((uint64_t)r->u32min << 32 | r->u32max) ^ (uint64_t)(uint32_t)r->s32min);
+	if (r->type == VT_SCALAR)
+		return h;
+	h = hash_mix(h, (uint64_t)r->maybe_null | (uint64_t)r->frameno << 8 | (uint64_t)r->map << 16);
+	return hash_mix(h, (uint64_t)(uint32_t)r->off << 32 ^ r->mem_size ^ (uint64_t)r->range << 40 ^
+			       (uint32_t)r->func);
+}
+
+uint64_t vstate_hash(const struct vstate *st)
+{
+	uint64_t h = hash_mix((uint64_t)st->curframe, (uint64_t)st->nrefs);
+
+	for (int i = 0; i <= st->curframe; i++) {
+		const struct vframe *f = st->frames[i];
+		h = hash_mix(h, (uint64_t)(uint32_t)f->callsite << 32 | (uint32_t)f->func);
+		for (int r = 0; r < V_NR_REGS; r++)
+			h = hash_reg(h, &f->regs[r]);
+		for (int s = 0; s < f->nslots; s++) {
+			const struct vslot *sl = &f->slots[s];
+			uint64_t k;
+			memcpy(&k, sl->kind, 8);
+			if (!k)
+				continue;
+			h = hash_mix(h, k ^ (uint64_t)s << 56);
+			if (memchr(sl->kind, SLOT_SPILL, 8))
+				h = hash_reg(hash_mix(h, sl->spill_off | sl->spill_size << 8), &sl->spill);
+		}
+	}
+	return h;
+}

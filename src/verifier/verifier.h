@@ -134,6 +134,7 @@ struct vcheckpoint {
 	struct vcheckpoint *next; /* same instruction */
 	struct vcheckpoint *parent;
 	uint32_t branches; /* live paths under it; 0 = fully explored */
+	uint64_t hash;     /* vstate_hash(&st) */
 };
 
 struct vmapinfo {
@@ -179,6 +180,9 @@ struct verifier_env {
 	struct vstate *stack;
 	size_t stack_len, stack_cap;
 	uint64_t insns_processed, nr_states;
+	/* Since the last checkpoint on this path (the kernel's heuristic: a
+	 * new checkpoint after at least 2 jumps and 8 instructions). */
+	uint32_t cp_insns, cp_jumps;
 	uint32_t id_gen;
 	/* Arena for path nodes, freed at the end. */
 	struct varena *arena;
@@ -296,6 +300,8 @@ void vstate_free(struct vstate *st);
 struct vframe *vframe_new(int32_t func, int32_t callsite);
 /* Does old (fully explored) cover cur?  exact: must they be equal? */
 int vstate_covers(const struct vstate *old, const struct vstate *cur, int exact);
+/* Equal for states that vstate_covers(.., exact) may call equal. */
+uint64_t vstate_hash(const struct vstate *st);
 /* Forget scalar ids no other register shares (they link nothing). */
 void vstate_clear_single_ids(struct vstate *st);
 /* Apply fn to every register of every frame, spilled ones included. */
