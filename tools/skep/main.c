@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
 	{"map", cmd_map, "list, dump, look up and change maps pinned under the pin directory"},
 	{"filter", cmd_filter, "tcpdump filter expressions on skep: print, convert, filter captures"},
 	{"seccomp", cmd_seccomp, "run a seccomp filter on one system call and print the action"},
+	{"xdp", cmd_xdp, "XDP programs over pcap captures (run) or live interfaces (attach)"},
 	{"verify", cmd_verify, "check that a program is safe, as the kernel verifier; say why not"},
 };
 
