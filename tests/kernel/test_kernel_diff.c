@@ -1,7 +1,7 @@
-/* The kernel as the reference for skep's interpreter.
+/* The kernel as the reference for skep's interpreter and JIT.
  *
  * Random programs (tests/lib/randprog.c) and hand-picked edge cases run in
- * skep (plain and checked interpreter) and in the kernel (as XDP programs
+ * skep (interpreter and JIT, plain and checked) and in the kernel (as XDP programs
  * through BPF_PROG_TEST_RUN).  The bytecode between the two wrappers is
  * identical; it leaves r0-r8 and its stack in memory (the packet, for the
  * kernel), so the final states are compared byte for byte.
@@ -19,7 +19,7 @@
  * A program the verifier refuses is a generator bug: it is counted and the
  * acceptance rate must stay at (nearly) 100%.
  *
- * Env: SKEP_DIFF_PROGRAMS  random programs to run (default 10000)
+ * Env: SKEP_DIFF_PROGRAMS  random programs to run (default 25000)
  *      SKEP_DIFF_SEED      seed of the first one (default 0); program i uses seed + i
  *      SKEP_DIFF_DUMP=1    print every program (use with SKEP_DIFF_PROGRAMS=1)
  */
@@ -39,7 +39,7 @@
 
 #define DIFF_DATA_SIZE 256
 #define DIFF_BODY_INSNS 64
-#define DIFF_DEFAULT_PROGRAMS 10000
+#define DIFF_DEFAULT_PROGRAMS 25000
 #define DIFF_BATCH 1000
 #define DIFF_MAX_PRINTED 20 /* FAIL (and SKIP) lines for mismatching random programs */
 #define DIFF_MAX_SHRUNK 3   /* of each, shrunk to a minimal reproducer */
@@ -207,6 +207,20 @@ static enum diff_outcome diff_run_kernel(struct diff *d, const struct bpf_insn *
 	return DIFF_SAME;
 }
 
+static const char *diff_mode_name(enum skep_exec_mode mode)
+{
+	switch (mode) {
+	case SKEP_EXEC_CHECKED:
+		return "checked";
+	case SKEP_EXEC_JIT:
+		return "JIT";
+	case SKEP_EXEC_JIT_CHECKED:
+		return "checked JIT";
+	default:
+		return "interpreter";
+	}
+}
+
 /* skep side: load once, run in `mode` on a copy of input in out. */
 static int diff_run_skep(struct diff *d, struct skep_prog *prog, enum skep_exec_mode mode,
 			 const uint8_t *input, uint8_t *out, uint64_t *retval, char *why,
@@ -229,9 +243,8 @@ static int diff_run_skep(struct diff *d, struct skep_prog *prog, enum skep_exec_
 	memcpy(out, input, d->layout.size);
 	err = skep_prog_run(prog, &opts, &res);
 	if (err) {
-		snprintf(why, why_size, "skep %s run failed (%s): %s",
-			 mode == SKEP_EXEC_CHECKED ? "checked" : "interpreter", strerror(-err),
-			 log);
+		snprintf(why, why_size, "skep %s run failed (%s): %s", diff_mode_name(mode),
+			 strerror(-err), log);
 		return -1;
 	}
 	*retval = res.retval;
@@ -268,18 +281,19 @@ static void diff_append(char *buf, size_t size, const char *text)
 		snprintf(buf + len, size - len, "%s", text);
 }
 
-/* Run a body in the kernel, in both skep modes and in the reference
+/* Run a body in the kernel, in skep's four modes and in the reference
  * evaluator, and compare everything.  When the kernel and skep disagree the
  * reference evaluator (randprog_eval) decides who deviates from the ISA. */
 static enum diff_outcome diff_check(struct diff *d, const struct bpf_insn *body, size_t n,
 				    const uint8_t *input, char *why, size_t why_size)
 {
-	uint8_t kmem[4096 + DIFF_OUT_SLACK], imem[4096], cmem[4096], rmem[4096];
+	uint8_t kmem[4096 + DIFF_OUT_SLACK], imem[4096], cmem[4096], jmem[4096], xmem[4096];
+	uint8_t rmem[4096];
 	struct bpf_insn prog[DIFF_MAX_SLOTS + 16];
 	struct skep_load_opts lopts = {
 		.sz = sizeof(lopts), .log_buf = d->log, .log_size = sizeof(d->log)};
 	struct skep_prog *sp;
-	uint64_t iret, cret, rregs[11];
+	uint64_t iret, cret, jret, xret, rregs[11];
 	uint32_t kret;
 	enum diff_outcome o;
 	int err, ref_ok;
@@ -300,19 +314,27 @@ static enum diff_outcome diff_check(struct diff *d, const struct bpf_insn *body,
 		return DIFF_ERROR;
 	}
 	err = diff_run_skep(d, sp, SKEP_EXEC_INTERP, input, imem, &iret, why, why_size) ||
-	      diff_run_skep(d, sp, SKEP_EXEC_CHECKED, input, cmem, &cret, why, why_size);
+	      diff_run_skep(d, sp, SKEP_EXEC_CHECKED, input, cmem, &cret, why, why_size) ||
+	      diff_run_skep(d, sp, SKEP_EXEC_JIT, input, jmem, &jret, why, why_size) ||
+	      diff_run_skep(d, sp, SKEP_EXEC_JIT_CHECKED, input, xmem, &xret, why, why_size);
 	skep_prog_free(sp);
 	if (err)
 		return DIFF_ERROR;
 
-	/* skep's two modes must agree whatever the kernel does. */
+	/* skep's modes must agree whatever the kernel does. */
 	if (diff_explain(d, "skep interpreter vs checked", imem, "interp", cmem, "checked", why,
-			 why_size))
+			 why_size) ||
+	    diff_explain(d, "skep interpreter vs JIT", imem, "interp", jmem, "jit", why,
+			 why_size) ||
+	    diff_explain(d, "skep interpreter vs checked JIT", imem, "interp", xmem,
+			 "checked-jit", why, why_size))
 		return DIFF_DIFFERENT;
-	if (iret != DIFF_XDP_PASS || cret != DIFF_XDP_PASS || kret != DIFF_XDP_PASS) {
+	if (iret != DIFF_XDP_PASS || cret != DIFF_XDP_PASS || jret != DIFF_XDP_PASS ||
+	    xret != DIFF_XDP_PASS || kret != DIFF_XDP_PASS) {
 		snprintf(why, why_size,
-			 "return values: kernel %u, skep %" PRIu64 "/%" PRIu64 ", all should be %d",
-			 kret, iret, cret, DIFF_XDP_PASS);
+			 "return values: kernel %u, skep %" PRIu64 "/%" PRIu64 "/%" PRIu64
+			 "/%" PRIu64 " (interp/checked/jit/checked-jit), all should be %d",
+			 kret, iret, cret, jret, xret, DIFF_XDP_PASS);
 		return DIFF_DIFFERENT;
 	}
 
