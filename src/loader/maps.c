@@ -282,8 +282,8 @@ static int maps_add_btf_map(struct skep_object *o, size_t sec, const struct btf_
 	m->pinning = d.pinning;
 	m->has_values = d.has_values;
 	m->values_off = d.values_off;
-	long long sz = btf__resolve_size(o->btf, var->type);
-	m->def_size = sz > 0 && sz < UINT32_MAX ? (uint32_t)sz : 0;
+	/* The symbol's size counts the initialised .values; BTF's does not. */
+	m->def_size = sym->st_size < UINT32_MAX ? (uint32_t)sym->st_size : 0;
 	if (d.inner_id) {
 		struct map_def in;
 		if ((err = maps_parse_def(o, name, d.inner_id, &in, 1)))

@@ -193,13 +193,28 @@ int cli_program_set_rodata(struct cli_program *p, const char *spec)
 	return 0;
 }
 
+/* Maps with elements to walk; prog arrays and maps of maps hold objects
+ * (the inner maps are listed on their own), queues and ring buffers have
+ * no keys. */
+static int cli_map_dumpable(struct skep_map *m)
+{
+	struct skep_map_info in;
+
+	if (skep_map_info(m, &in) || !in.key_size)
+		return 0;
+	return in.type != BPF_MAP_TYPE_PROG_ARRAY && in.type != BPF_MAP_TYPE_ARRAY_OF_MAPS &&
+	       in.type != BPF_MAP_TYPE_HASH_OF_MAPS && in.type != BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+}
+
 void cli_program_print_maps(const struct cli_program *p, int json)
 {
 	if (json)
 		printf(", \"maps\": {");
-	for (size_t i = 0; i < p->nr_maps; i++) {
+	for (size_t i = 0, n = 0; i < p->nr_maps; i++) {
+		if (!cli_map_dumpable(p->maps[i]))
+			continue;
 		if (json)
-			printf("%s\"%s\": ", i ? ", " : "", p->map_names[i]);
+			printf("%s\"%s\": ", n++ ? ", " : "", p->map_names[i]);
 		else
 			printf("map %zu (%s):\n", i, p->map_names[i]);
 		if (cli_map_dump(stdout, p->maps[i], p->map_names[i], json, 0) && json)
