@@ -267,14 +267,15 @@ static void pkt_mark(struct vreg *r, void *arg)
 		r->range = a->range;
 }
 
-/* p <= end (open: p < end) holds in st: bytes below p's offset are in bounds. */
-static void cond_pkt_good(struct vstate *st, const struct vreg *p, int open)
+/* p <= end holds in st (strict: p < end): the bytes below p's offset (and
+ * one more when strict) are in the packet, for every pointer of p's id. */
+static void cond_pkt_good(struct vstate *st, const struct vreg *p, int strict)
 {
-	if (p->off < 0 || (p->off == 0 && open))
+	if (p->off < 0)
 		return;
 	if (p->umax > V_MAX_PACKET_OFF || p->umax + (uint64_t)p->off > V_MAX_PACKET_OFF)
 		return;
-	struct pkt_arg a = {p->type, p->id, p->off - open};
+	struct pkt_arg a = {p->type, p->id, p->off + strict};
 	vstate_for_each_reg(st, pkt_mark, &a);
 }
 

@@ -26,6 +26,7 @@ struct call_meta {
 	uint32_t release;  /* reference the call releases */
 	uint64_t alloc_size;
 	int32_t callback;  /* first slot of a callback, or -1 */
+	int const_key_ok;  /* lookup in an array with a constant key below max_entries */
 	int cb_ctx_reg;
 };
 
@@ -239,7 +240,9 @@ static int call_check_arg(struct verifier_env *env, struct vstate *st, int regno
 	int base = t & 0xff, nullable = !!(t & HELPER_MAYBE_NULL);
 	const struct vreg *r = &vregs(st)[regno];
 
-	if (base == ARG_DONTCARE)
+	/* Anything includes what was never written: the helper gets some
+	 * number (the kernel does not check trace_printk's variadic r3-r5). */
+	if (base == ARG_DONTCARE || base == ARG_ANYTHING)
 		return 0;
 	if (r->type == VT_NOT_INIT)
 		return verifier_error(env, "%s: argument r%d is not initialised", helper_name(m),
@@ -256,8 +259,16 @@ static int call_check_arg(struct verifier_env *env, struct vstate *st, int regno
 			return verifier_error(env, "%s cannot be used with map %u (type %u)",
 					      helper_name(m), r->map, env->maps[r->map].type);
 		return 0;
-	case ARG_PTR_TO_MAP_KEY:
-		return arg_map_mem(env, st, regno, m, 1, 0);
+	case ARG_PTR_TO_MAP_KEY: {
+		int err = arg_map_mem(env, st, regno, m, 1, 0);
+		uint64_t key;
+		const struct vmapinfo *mi = &env->maps[m->map];
+		if (!err && m->proto->id == BPF_FUNC_map_lookup_elem &&
+		    (mi->type == BPF_MAP_TYPE_ARRAY || mi->type == BPF_MAP_TYPE_PERCPU_ARRAY) &&
+		    verifier_stack_const(st, regno, 4, &key) && key < mi->max_entries)
+			m->const_key_ok = 1;
+		return err;
+	}
 	case ARG_PTR_TO_MAP_VALUE:
 	case ARG_PTR_TO_UNINIT_MAP_VALUE:
 		return arg_map_mem(env, st, regno, m, 0, base == ARG_PTR_TO_UNINIT_MAP_VALUE);
@@ -313,7 +324,9 @@ static int call_set_ret(struct verifier_env *env, struct vstate *st, struct call
 		reg_mark_ptr(r0, VT_MAP_VALUE);
 		r0->map = (uint8_t)m->map;
 		r0->mem_size = env->maps[m->map].value_size;
-		r0->maybe_null = 1;
+		/* An array element with a known index in range always exists (the
+		 * kernel knows this too since 6.x). */
+		r0->maybe_null = !m->const_key_ok;
 		r0->id = ++env->id_gen;
 		return 0;
 	case RET_PTR_TO_ALLOC_MEM_OR_NULL:

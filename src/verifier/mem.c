@@ -442,3 +442,36 @@ int verifier_check_helper_mem(struct verifier_env *env, struct vstate *st, int r
 				      verifier_type_name(p.type));
 	}
 }
+
+int verifier_stack_const(struct vstate *st, int regno, int size, uint64_t *val)
+{
+	const struct vreg *p = &vregs(st)[regno];
+
+	if (p->type != VT_STACK || !tnum_is_const(p->var))
+		return 0;
+	int64_t off = (int64_t)p->off + (int64_t)p->var.value;
+	if (off < -V_STACK || off + size > 0 || off % size)
+		return 0;
+	struct vframe *f = st->frames[p->frameno];
+	int o = (int)off, slot = slot_of(o), b = byte_of(o), zeros = 0;
+	if (slot >= f->nslots)
+		return 0;
+	const struct vslot *s = &f->slots[slot];
+	for (int i = b; i < b + size; i++)
+		zeros += s->kind[i] == SLOT_ZERO;
+	if (zeros == size) {
+		*val = 0;
+		return 1;
+	}
+	if (s->kind[b] != SLOT_SPILL || !reg_is_const(&s->spill))
+		return 0;
+	if (b == s->spill_off && size == s->spill_size) {
+		*val = s->spill.var.value;
+		return 1;
+	}
+	if (s->spill_size == 8) {
+		*val = spill_bytes(&s->spill, b, size);
+		return 1;
+	}
+	return 0;
+}

@@ -253,6 +253,8 @@ int verifier_check_ld_abs(struct verifier_env *env, struct vstate *st, const str
 int verifier_check_helper_mem(struct verifier_env *env, struct vstate *st, int regno,
 			      uint64_t size_min, uint64_t size_max, int write, int zero_ok);
 const char *verifier_type_name(int type);
+/* 1 with *val when the `size` stack bytes at regno hold a known constant. */
+int verifier_stack_const(struct vstate *st, int regno, int size, uint64_t *val);
 struct vslot *verifier_stack_slots(struct vframe *f, int nslots);
 
 /* ctx.c */

@@ -1,0 +1,453 @@
+/* Agreement with the kernel's verifier: the rule table, a generated set of
+ * safe and deliberately unsafe programs (packet checks around the edge,
+ * map values with and without null checks, every register uninitialised,
+ * every context offset and size, stack edges, loops) and random programs
+ * (tests/lib/randprog, which the kernel accepts as XDP) are checked by skep
+ * and by BPF_PROG_LOAD.  The test prints the agreement matrix and fails on
+ * any program skep accepts that the kernel rejects for a safety reason. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "../lib/harness.h"
+#include "../lib/kernel_bpf.h"
+#include "../lib/randprog.h"
+#include "cases.h"
+#include "vtest.h"
+
+#define KP_MAX 4096
+
+struct kprog {
+	char name[96];
+	uint32_t type;
+	char maps[64];
+	struct bpf_insn insns[KP_MAX];
+	size_t len;
+};
+
+struct matrix {
+	unsigned both_ok, both_no, skep_only, kernel_only, kernel_nonsafety;
+	unsigned shown;
+};
+
+struct agree {
+	struct harness *h;
+	struct skep_vm *vm;
+	struct matrix all, rnd;
+	int random;
+};
+
+/* Kernel refusals that are not about safety: what skep does not model. */
+static int kernel_reason_is_safety(const char *log)
+{
+	static const char *const nonsafety[] = {
+		"unknown func", "program of this type cannot use helper", "not supported",
+		"BTF", "func_info", "is not allowed in non-GPL", "cannot call GPL-restricted",
+		"unknown opcode", "invalid func", "calling kernel function",
+	};
+	for (size_t i = 0; i < sizeof(nonsafety) / sizeof(nonsafety[0]); i++)
+		if (strstr(log, nonsafety[i]))
+			return 0;
+	return 1;
+}
+
+/* The line of the kernel's log that says why: the last non-empty one
+ * before "processed N insns", or the last one. */
+static void kernel_reason(const char *log, char *out, size_t size)
+{
+	const char *best = log, *p = log;
+
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17))
+			best = p;
+		p += n + (e ? 1 : 0);
+	}
+	size_t n = strcspn(best, "\n");
+	snprintf(out, size, "%.*s", (int)(n < 200 ? n : 200), best);
+}
+
+static int kernel_load(const struct kprog *kp, const struct vt_maps *maps, char *log,
+		       size_t log_size)
+{
+	struct bpf_insn *insns = malloc(kp->len * sizeof(*insns));
+	int fds[8] = {0}, fd;
+	struct skep_map_info info;
+
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, kp->insns, kp->len * sizeof(*insns));
+	for (size_t i = 0; i < maps->n; i++) {
+		skep_map_info(maps->m[i], &info);
+		fds[i] = kbpf_map_create(info.type, info.key_size, info.value_size,
+					 info.max_entries, info.flags);
+	}
+	for (size_t i = 0; i < kp->len; i++)
+		if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) &&
+		    insns[i].src_reg == BPF_PSEUDO_MAP_FD) {
+			int idx = insns[i].imm;
+			insns[i].imm = idx >= 0 && idx < 8 && fds[idx] > 0 ? fds[idx] : 999;
+		}
+	/* Functions for the kernel's BTF (callbacks need it). */
+	struct isa_prog isa;
+	uint32_t starts[16];
+	size_t nf = 0;
+	struct skep_log l = log_init(NULL, 0);
+	if (!isa_decode(insns, kp->len, &isa, &l)) {
+		for (size_t i = 0; i < kp->len && nf < 16; i++)
+			if (isa.is_func_start[i])
+				starts[nf++] = (uint32_t)i;
+		isa_prog_free(&isa);
+	}
+	if (nf > 1)
+		fd = kbpf_prog_load_funcs(kp->type, insns, kp->len, starts, nf, log, log_size);
+	else
+		fd = kbpf_prog_load(kp->type, insns, kp->len, log, log_size);
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < maps->n; i++)
+		if (fds[i] > 0)
+			close(fds[i]);
+	free(insns);
+	return fd >= 0 ? 0 : fd;
+}
+
+static void agree_one(struct agree *a, const struct kprog *kp)
+{
+	static char klog[1 << 20];
+	char slog[4096], kwhy[256];
+	struct vt_maps maps;
+	struct matrix *m = a->random ? &a->rnd : &a->all;
+
+	if (vt_maps_make(&maps, kp->maps)) {
+		harness_fail(a->h, kp->name, "cannot make maps");
+		return;
+	}
+	struct skep_verify_opts o = {.sz = sizeof(o), .prog_type = kp->type, .maps = maps.m,
+				     .nr_maps = maps.n, .log_buf = slog, .log_size = sizeof(slog)};
+	struct skep_verify_result r;
+	int s_ok = !skep_verify(a->vm, (const struct skep_insn *)kp->insns, kp->len, &o, &r);
+	klog[0] = 0;
+	int k_ok = !kernel_load(kp, &maps, klog, sizeof(klog));
+	kernel_reason(klog, kwhy, sizeof(kwhy));
+	if (s_ok && k_ok) {
+		m->both_ok++;
+	} else if (!s_ok && !k_ok) {
+		m->both_no++;
+	} else if (s_ok) {
+		m->skep_only++;
+		if (kernel_reason_is_safety(klog))
+			harness_fail(a->h, kp->name, "skep accepts, the kernel rejects: %s", kwhy);
+		else
+			m->kernel_nonsafety++;
+	} else {
+		m->kernel_only++;
+		if (m->shown++ < 40)
+			printf("# stricter than the kernel: %s: skep: insn %lld: %s\n", kp->name,
+			       (long long)r.error_insn, r.message);
+	}
+	vt_maps_free(&maps);
+}
+
+/* ---- the programs ---- */
+
+#define I(c, d, s, o, i) randprog_insn((c), (d), (s), (o), (i))
+#define MOVK(d, i) I(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define MOVX(d, s) I(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define ADDK(d, i) I(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define EXIT I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define LDX(sz, d, s, o) I(BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
+
+static int bpf_size(int n)
+{
+	return n == 1 ? BPF_B : n == 2 ? BPF_H : n == 4 ? BPF_W : BPF_DW;
+}
+
+static void kp_start(struct kprog *kp, uint32_t type, const char *maps, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void kp_start(struct kprog *kp, uint32_t type, const char *maps, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(kp->name, sizeof(kp->name), fmt, ap);
+	va_end(ap);
+	kp->type = type;
+	snprintf(kp->maps, sizeof(kp->maps), "%s", maps);
+	kp->len = 0;
+}
+
+#define E(x) (kp->insns[kp->len++] = (x))
+
+static void gen_cases(struct agree *a, struct kprog *kp)
+{
+	for (size_t i = 0; i < NR_VCASES; i++) {
+		const struct vcase *c = &vcases[i];
+		char err[256];
+		size_t len;
+		if (c->type == 0)
+			continue; /* raw programs have no kernel counterpart */
+		struct skep_insn *insns = vt_assemble(c->text, &len, err, sizeof(err));
+		if (!insns || len > KP_MAX) {
+			free(insns);
+			continue;
+		}
+		kp_start(kp, c->type, c->maps, "table: %s", c->name);
+		memcpy(kp->insns, insns, len * sizeof(*insns));
+		kp->len = len;
+		free(insns);
+		agree_one(a, kp);
+	}
+}
+
+/* data + n compared with data_end in four ways, then a load of `size` at `off`. */
+static void gen_packet(struct agree *a, struct kprog *kp)
+{
+	static const int ns[] = {1, 8, 14, 34};
+	static const char *const forms[] = {"p > end", "p <= end", "end >= p", "p < end"};
+
+	for (size_t ni = 0; ni < 4; ni++)
+		for (int size = 1; size <= 8; size *= 2)
+			for (int d = -1; d <= 1; d++)
+				for (int f = 0; f < 4; f++) {
+					int n = ns[ni], off = n - size + d;
+					if (off < 0)
+						continue;
+					kp_start(kp, BPF_PROG_TYPE_XDP, "", "packet: %s with n=%d, "
+						 "read %d at %d", forms[f], n, size, off);
+					E(LDX(BPF_W, 2, 1, offsetof(struct xdp_md, data)));
+					E(LDX(BPF_W, 3, 1, offsetof(struct xdp_md, data_end)));
+					E(MOVX(4, 2));
+					E(ADDK(4, n));
+					/* jump to "out" (skip the load) when not proven */
+					if (f == 0)
+						E(I(BPF_JMP | BPF_JGT | BPF_X, 4, 3, 1, 0));
+					else if (f == 1)
+						E(I(BPF_JMP | BPF_JLE | BPF_X, 4, 3, 1, 0)),
+							E(I(BPF_JMP | BPF_JA, 0, 0, 1, 0));
+					else if (f == 2)
+						E(I(BPF_JMP | BPF_JGE | BPF_X, 3, 4, 1, 0)),
+							E(I(BPF_JMP | BPF_JA, 0, 0, 1, 0));
+					else
+						E(I(BPF_JMP | BPF_JLT | BPF_X, 4, 3, 1, 0)),
+							E(I(BPF_JMP | BPF_JA, 0, 0, 1, 0));
+					if (f == 0)
+						E(LDX(bpf_size(size), 0, 2, off));
+					else
+						E(LDX(bpf_size(size), 0, 2, off));
+					E(MOVK(0, 2));
+					E(EXIT);
+					agree_one(a, kp);
+				}
+}
+
+static void gen_map(struct agree *a, struct kprog *kp)
+{
+	static const int offs[] = {-1, 0, 4, 8, 9, 12, 14, 15, 16};
+
+	for (int nullck = 0; nullck < 2; nullck++)
+		for (size_t oi = 0; oi < sizeof(offs) / sizeof(offs[0]); oi++)
+			for (int size = 1; size <= 8; size *= 2) {
+				kp_start(kp, BPF_PROG_TYPE_XDP, "array:4:16:1", "map value: %s, read %d "
+					 "at %d", nullck ? "null-checked" : "no null check", size,
+					 offs[oi]);
+				E(I(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0));
+				E(I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+				E(I(0, 0, 0, 0, 0));
+				E(MOVX(2, 10));
+				E(ADDK(2, -4));
+				E(I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem));
+				if (nullck)
+					E(I(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 0));
+				E(LDX(bpf_size(size), 1, 0, offs[oi]));
+				E(MOVK(0, 2));
+				E(EXIT);
+				agree_one(a, kp);
+			}
+}
+
+static void gen_uninit(struct agree *a, struct kprog *kp)
+{
+	for (int r = 0; r <= 9; r++) {
+		kp_start(kp, BPF_PROG_TYPE_XDP, "", "uninit: r0 = r%d", r);
+		E(MOVX(0, r));
+		E(EXIT);
+		agree_one(a, kp);
+		kp_start(kp, BPF_PROG_TYPE_XDP, "", "uninit: r0 += r%d", r);
+		E(MOVK(0, 1));
+		E(I(BPF_ALU64 | BPF_ADD | BPF_X, 0, r, 0, 0));
+		E(EXIT);
+		agree_one(a, kp);
+	}
+	kp_start(kp, BPF_PROG_TYPE_XDP, "", "uninit: exit without r0");
+	E(EXIT);
+	agree_one(a, kp);
+}
+
+static void gen_ctx(struct agree *a, struct kprog *kp)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+		int size;
+	} ts[] = {{BPF_PROG_TYPE_XDP, "xdp", 28},
+		  {BPF_PROG_TYPE_SOCKET_FILTER, "socket_filter", 196},
+		  {BPF_PROG_TYPE_SCHED_CLS, "sched_cls", 196}};
+
+	for (size_t t = 0; t < 3; t++)
+		for (int off = -4; off < ts[t].size; off += (t ? 2 : 1))
+			for (int size = 1; size <= 8; size *= 2)
+				for (int w = 0; w < 2; w++) {
+					if (w && size != 4 && size != 8 && (off & 3))
+						continue;
+					kp_start(kp, ts[t].type, "", "ctx %s: %s %d at %d", ts[t].name,
+						 w ? "write" : "read", size, off);
+					if (w)
+						E(I(BPF_ST | BPF_MEM | bpf_size(size), 1, 0, off, 0));
+					else
+						E(LDX(bpf_size(size), 2, 1, off));
+					E(MOVK(0, 0));
+					E(EXIT);
+					agree_one(a, kp);
+				}
+}
+
+static void gen_stack(struct agree *a, struct kprog *kp)
+{
+	static const int offs[] = {-520, -516, -512, -508, -504, -16, -12, -8, -6, -4, -1, 0, 8};
+
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		for (int size = 1; size <= 8; size *= 2) {
+			kp_start(kp, BPF_PROG_TYPE_XDP, "", "stack: write+read %d at r10%+d", size,
+				 offs[i]);
+			E(I(BPF_ST | BPF_MEM | bpf_size(size), 10, 0, offs[i], 1));
+			E(LDX(bpf_size(size), 0, 10, offs[i]));
+			E(EXIT);
+			agree_one(a, kp);
+			kp_start(kp, BPF_PROG_TYPE_XDP, "", "stack: read %d at r10%+d unwritten",
+				 size, offs[i]);
+			E(I(BPF_ST | BPF_MEM | BPF_B, 10, 0, -1, 1));
+			E(LDX(bpf_size(size), 0, 10, offs[i]));
+			E(EXIT);
+			agree_one(a, kp);
+		}
+}
+
+static void gen_loops(struct agree *a, struct kprog *kp)
+{
+	static const int counts[] = {1, 10, 1000, 100000, 400000};
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		kp_start(kp, BPF_PROG_TYPE_XDP, "", "loop: %d iterations", counts[i]);
+		E(MOVK(1, 0));
+		E(ADDK(1, 1));
+		E(I(BPF_JMP | BPF_JLT | BPF_K, 1, 0, -2, counts[i]));
+		E(MOVK(0, 2));
+		E(EXIT);
+		agree_one(a, kp);
+	}
+	kp_start(kp, BPF_PROG_TYPE_XDP, "", "loop: forever (ja -1)");
+	E(MOVK(0, 2));
+	E(I(BPF_JMP | BPF_JA, 0, 0, -1, 0));
+	E(EXIT);
+	agree_one(a, kp);
+	kp_start(kp, BPF_PROG_TYPE_XDP, "", "loop: same state again");
+	E(MOVK(1, 0));
+	E(I(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, -1, 0));
+	E(MOVK(0, 2));
+	E(EXIT);
+	agree_one(a, kp);
+	kp_start(kp, BPF_PROG_TYPE_XDP, "", "loop: counting down an unknown");
+	E(LDX(BPF_W, 1, 1, offsetof(struct xdp_md, ingress_ifindex)));
+	E(I(BPF_ALU64 | BPF_SUB | BPF_K, 1, 0, 0, 1));
+	E(I(BPF_JMP | BPF_JNE | BPF_K, 1, 0, -2, 0));
+	E(MOVK(0, 2));
+	E(EXIT);
+	agree_one(a, kp);
+	kp_start(kp, BPF_PROG_TYPE_XDP, "", "loop: masked unknown bound");
+	E(LDX(BPF_W, 2, 1, offsetof(struct xdp_md, ingress_ifindex)));
+	E(I(BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, 15));
+	E(MOVK(1, 0));
+	E(ADDK(1, 1));
+	E(I(BPF_JMP | BPF_JLT | BPF_X, 1, 2, -2, 0));
+	E(MOVK(0, 2));
+	E(EXIT);
+	agree_one(a, kp);
+}
+
+/* randprog bodies wrapped as test_kernel_diff does for the kernel. */
+static void gen_random(struct agree *a, struct kprog *kp, unsigned n, unsigned body)
+{
+	struct randprog_opts ro = {.data_size = 256, .nr_insns = body, .features = RANDPROG_ALL};
+	struct randprog_layout lay;
+	static struct bpf_insn b[KP_MAX];
+
+	randprog_layout(&ro, &lay);
+	a->random = 1;
+	for (unsigned s = 1; s <= n; s++) {
+		size_t bn = randprog_generate(s, &ro, b, KP_MAX - 16, NULL);
+		kp_start(kp, BPF_PROG_TYPE_XDP, "", "random seed %u (%u insns)", s, body);
+		E(LDX(BPF_W, 2, 1, offsetof(struct xdp_md, data)));
+		E(LDX(BPF_W, 3, 1, offsetof(struct xdp_md, data_end)));
+		E(MOVX(9, 2));
+		E(ADDK(2, (int32_t)lay.size));
+		E(I(BPF_JMP | BPF_JLE | BPF_X, 2, 3, 2, 0));
+		E(MOVK(0, 0));
+		E(EXIT);
+		memcpy(kp->insns + kp->len, b, bn * sizeof(*b));
+		kp->len += bn;
+		E(MOVK(0, 2));
+		E(EXIT);
+		agree_one(a, kp);
+	}
+	a->random = 0;
+}
+
+static void print_matrix(const char *what, const struct matrix *m)
+{
+	unsigned total = m->both_ok + m->both_no + m->skep_only + m->kernel_only;
+
+	printf("# %s: %u programs\n", what, total);
+	printf("#                     kernel accepts  kernel rejects\n");
+	printf("#   skep accepts      %14u  %14u (%u not for safety)\n", m->both_ok, m->skep_only,
+	       m->kernel_nonsafety);
+	printf("#   skep rejects      %14u  %14u\n", m->kernel_only, m->both_no);
+}
+
+int main(int argc, char **argv)
+{
+	struct harness h = {0};
+	char why[256];
+	unsigned nrand = argc > 1 ? (unsigned)atoi(argv[1]) : 300;
+
+	if (!kbpf_available(why, sizeof(why))) {
+		harness_skip(&h, "kernel agreement", "%s", why);
+		return harness_exit(&h);
+	}
+	struct agree a = {.h = &h, .vm = skep_vm_new()};
+	struct kprog *kp = malloc(sizeof(*kp));
+	gen_cases(&a, kp);
+	gen_packet(&a, kp);
+	gen_map(&a, kp);
+	gen_uninit(&a, kp);
+	gen_ctx(&a, kp);
+	gen_stack(&a, kp);
+	gen_loops(&a, kp);
+	print_matrix("generated and table programs", &a.all);
+	harness_check(&h, a.all.skep_only == a.all.kernel_nonsafety, "agreement: generated programs",
+		      "skep accepts %u programs the kernel rejects for safety",
+		      a.all.skep_only - a.all.kernel_nonsafety);
+	a.all.shown = 0;
+	gen_random(&a, kp, nrand, 64);
+	gen_random(&a, kp, nrand / 3, 128);
+	print_matrix("random programs (tests/lib/randprog)", &a.rnd);
+	unsigned kacc = a.rnd.both_ok + a.rnd.kernel_only;
+	printf("# random programs the kernel accepts that skep accepts: %u of %u (%.1f%%)\n",
+	       a.rnd.both_ok, kacc, kacc ? 100.0 * a.rnd.both_ok / kacc : 0.0);
+	harness_check(&h, a.rnd.skep_only == a.rnd.kernel_nonsafety, "agreement: random programs",
+		      "skep accepts %u the kernel rejects", a.rnd.skep_only);
+	free(kp);
+	skep_vm_free(a.vm);
+	return harness_exit(&h);
+}
