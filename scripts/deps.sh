@@ -6,10 +6,10 @@ set -eu
 # gcc/make build; clang compiles BPF examples and libFuzzer targets (its
 # runtime is libclang-rt-14-dev); libelf, libbpf and libpcap are the libraries
 # the loader and packet stages link; libseccomp resolves syscall names for
-# `skep seccomp`; tcpdump is the reference the cBPF tests
+# `skep seccomp`; capstone disassembles the JIT's code (`skep disasm --jited`); tcpdump is the reference the cBPF tests
 # compare with; iproute2 makes the network namespaces of the live tests.
-PKGS="gcc make libc6-dev linux-libc-dev pkg-config clang llvm libclang-rt-14-dev \
-libelf-dev zlib1g-dev libbpf-dev libpcap-dev libseccomp-dev tcpdump iproute2 python3"
+PKGS="gcc make libc6-dev linux-libc-dev pkg-config clang clang-16 llvm libclang-rt-14-dev \
+libelf-dev zlib1g-dev libbpf-dev libpcap-dev libseccomp-dev libcapstone-dev tcpdump iproute2 python3"
 
 missing=""
 for p in $PKGS; do

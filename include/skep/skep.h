@@ -142,6 +142,24 @@ struct skep_run_result {
 SKEP_API int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 			   struct skep_run_result *res);
 
+/* A program's native code, for disassembly (skep disasm --jited). */
+struct skep_jited {
+	const void *code; /* read-execute memory, owned by the program */
+	size_t size;
+	/* Per instruction slot i < len, the offset in code where its native code
+	 * starts (a slot's code may be empty: the second half of an lddw);
+	 * insn_off[len] is where the program's functions end and the shared
+	 * stubs begin. */
+	const uint32_t *insn_off;
+	size_t len;
+};
+
+/* Compile the program for SKEP_EXEC_JIT (checked = 0) or SKEP_EXEC_JIT_CHECKED
+ * now, if no run did yet, and describe the code.  0, or the compile error
+ * with the reason in the log. */
+SKEP_API int skep_prog_jited(struct skep_prog *prog, int checked, struct skep_jited *out,
+			     char *log_buf, size_t log_size);
+
 /* Inside a helper. */
 SKEP_API void *skep_call_ctx_user(struct skep_call_ctx *cx);
 SKEP_API uint32_t skep_call_ctx_cpu(struct skep_call_ctx *cx);

@@ -151,6 +151,24 @@ static int prog_jit(struct skep_prog *prog, int checked, struct jit_prog **out,
 	return err;
 }
 
+int skep_prog_jited(struct skep_prog *prog, int checked, struct skep_jited *out, char *log_buf,
+		    size_t log_size)
+{
+	struct skep_log log = log_init(log_buf, log_size);
+	struct jit_prog *jit;
+	int err;
+
+	if (!prog || !out)
+		return -EINVAL;
+	err = prog_jit(prog, checked, &jit, &log);
+	if (err)
+		return err;
+	out->code = jit_code(jit, &out->size);
+	out->insn_off = jit_insn_offsets(jit);
+	out->len = prog->len;
+	return 0;
+}
+
 /* The code of the program a tail call switches to (compiled on its first use). */
 static const struct jit_prog *prog_tail_jit(struct skep_prog *prog, int checked,
 					    struct skep_log *log)

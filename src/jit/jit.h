@@ -54,5 +54,7 @@ int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail
 
 /* The machine code, for disassembly and tests. */
 const void *jit_code(const struct jit_prog *jit, size_t *size);
+/* Per instruction slot, the offset of its code; slot len holds the end. */
+const uint32_t *jit_insn_offsets(const struct jit_prog *jit);
 
 #endif

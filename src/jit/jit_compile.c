@@ -245,6 +245,11 @@ void jit_free(struct jit_prog *jit)
 	free(jit);
 }
 
+const uint32_t *jit_insn_offsets(const struct jit_prog *jit)
+{
+	return jit->addr;
+}
+
 const void *jit_code(const struct jit_prog *jit, size_t *size)
 {
 	*size = jit->image_len;

@@ -74,6 +74,11 @@ int main(void)
 	expect(&h, "asm", args, 0, NULL);
 	snprintf(args, sizeof(args), "disasm %s/fnv1a.bin", tmp);
 	expect(&h, "disasm_kernel_syntax", args, 0, "   8: r6 = *(u8 *)(r5 + 0)");
+	/* The load of r6 becomes a movzx of a byte; the stubs come after the code. */
+	snprintf(args, sizeof(args), "disasm %s/fnv1a.bin --jited", tmp);
+	expect(&h, "disasm_jited", args, 0, "   8: r6 = *(u8 *)(r5 + 0)\n");
+	expect(&h, "disasm_jited_movzx", args, 0, "movzx");
+	expect(&h, "disasm_jited_stubs", args, 0, "; shared stubs");
 	snprintf(args, sizeof(args), "test-run %s/fnv1a.bin --mem examples/hello.txt", tmp);
 	expect(&h, "test_run_fnv1a", args, 0, "retval: 5484864030222411692 (0x4c1e26c682b967ac)");
 	expect(&h, "test_run_json", "test-run examples/fnv1a.s --mem examples/hello.txt --json", 0,

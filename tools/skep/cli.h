@@ -25,6 +25,7 @@ int cmd_test_run(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Instructions of PROG: FILE.s (assembled), FILE.bin (raw slots).  Returns 0
  * or prints the reason to stderr and returns CLI_USAGE. *insns is malloc'd. */
@@ -97,6 +98,8 @@ void cli_program_print_maps(const struct cli_program *p, int json);
 /* "  FILE.o:NAME  (section S, type T)" per program of obj. */
 void cli_program_list(FILE *f, const struct skep_object *obj, const char *path);
 void cli_program_close(struct cli_program *p);
+/* skep disasm --jited (cli_jited.c): the native code under each instruction. */
+int cli_print_jited(struct skep_prog *prog, int checked, int raw);
 /* Program types by bpftool's names (xdp, sched_cls or tc, socket_filter or
  * socket, kprobe, tracepoint, raw_tracepoint, ...): 0 or -ENOENT. */
 int cli_prog_type_parse(const char *name, uint32_t *type);

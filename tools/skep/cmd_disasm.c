@@ -12,12 +12,12 @@
 
 struct disasm_args {
 	const char *prog;
-	int conformance, raw, source;
+	int conformance, raw, source, jited;
 };
 
 static void disasm_usage(FILE *f)
 {
-	fprintf(f, "usage: skep disasm PROG [--conformance] [--raw] [--source]\n\n"
+	fprintf(f, "usage: skep disasm PROG [--conformance] [--raw] [--source] [--jited]\n\n"
 		   "Prints PROG (FILE.s assembly, FILE.bin raw instructions, or FILE.o[:NAME]:\n"
 		   "a program of an ELF object, linked and relocated; FILE.o alone prints\n"
 		   "every program), one instruction per line, in the kernel verifier /\n"
@@ -27,7 +27,9 @@ static void disasm_usage(FILE *f)
 		   "                 `skep asm` turns the output back into the same bytes\n"
 		   "  --raw          also print each instruction's bytes\n"
 		   "  --source       interleave C source lines from BTF line info (ELF\n"
-		   "                 objects built with -g), as bpftool's `dump xlated linum`\n");
+		   "                 objects built with -g), as bpftool's `dump xlated linum`\n"
+		   "  --jited        the x86-64 code skep's JIT makes, under each instruction\n"
+		   "                 (with --raw, the bytes too), as bpftool's `dump jited`\n");
 }
 
 static int disasm_parse_args(int argc, char **argv, struct disasm_args *a)
@@ -36,6 +38,7 @@ static int disasm_parse_args(int argc, char **argv, struct disasm_args *a)
 		{"conformance", no_argument, NULL, 'c'},
 		{"raw", no_argument, NULL, 'r'},
 		{"source", no_argument, NULL, 's'},
+		{"jited", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -52,6 +55,9 @@ static int disasm_parse_args(int argc, char **argv, struct disasm_args *a)
 			break;
 		case 's':
 			a->source = 1;
+			break;
+		case 'j':
+			a->jited = 1;
 			break;
 		case 'h':
 			disasm_usage(stdout);
@@ -157,6 +163,27 @@ static int disasm_object(const struct disasm_args *a, struct skep_vm *vm)
 	return 0;
 }
 
+/* --jited: one program, loaded with its maps so the code is the code that runs. */
+static int disasm_jited(const struct disasm_args *a, struct skep_vm *vm)
+{
+	char log[4096] = "";
+	struct skep_load_opts lo = {.sz = sizeof(lo), .log_buf = log, .log_size = sizeof(log)};
+	struct cli_program p;
+	struct skep_prog *prog;
+	int rc;
+
+	if (cli_program_open(a->prog, vm, NULL, &p))
+		return CLI_USAGE;
+	if (cli_program_load(&p, &lo, &prog)) {
+		fprintf(stderr, "skep: %s: program rejected:\n%s", a->prog, log);
+		rc = CLI_NEGATIVE;
+	} else {
+		rc = cli_print_jited(prog, 0, a->raw);
+	}
+	cli_program_close(&p);
+	return rc;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
 	struct disasm_args a;
@@ -174,7 +201,9 @@ int cmd_disasm(int argc, char **argv)
 	}
 	if (!(vm = skep_vm_new()))
 		return CLI_USAGE;
-	if (cli_has_suffix(a.prog, ".o")) {
+	if (a.jited) {
+		rc = disasm_jited(&a, vm);
+	} else if (cli_has_suffix(a.prog, ".o")) {
 		rc = disasm_object(&a, vm);
 	} else if (!cli_program_open(a.prog, vm, NULL, &p)) {
 		disasm_print(&a, p.insns, p.len, p.obj, p.prog_idx);
