@@ -47,7 +47,7 @@ static int pair_load(struct prog_pair *p, uint32_t type, struct pb *b, int kerne
 	p->type = type;
 	p->kfd = -1;
 	if (skep_prog_load(p->vm, (const struct skep_insn *)b->i, (size_t)b->n, &lo, &p->sp)) {
-		snprintf(why, n, "skep: %s", log);
+		snprintf(why, n, "skep: %.900s", log);
 		return -1;
 	}
 	if (kernel) {

@@ -36,6 +36,8 @@ struct xdp_run_args {
 	enum skep_exec_mode mode;
 	int json;
 	struct cli_maps maps;
+	const char *updates[64]; /* --update NAME=KEY=VALUE */
+	size_t nr_updates;
 };
 
 /* Packets a thread kept for one output file: [u32 index][u32 len][bytes]... */
@@ -75,14 +77,17 @@ static void xdp_run_usage(FILE *f)
 	fprintf(f,
 		"usage: skep xdp run PROG --pcap IN [--pass F] [--tx F] [--drop F] [--redirect F]\n"
 		"                    [--aborted F] [--threads N] [--interp | --checked | --jit]\n"
-		"                    [--map SPEC]... [--json]\n"
+		"                    [--map SPEC]... [--update NAME=KEY=VALUE]... [--json]\n"
 		"       skep xdp attach PROG --dev IF [--peer IF2] [--count N] [--seconds S]\n"
-		"                    [--interp | --checked | --jit] [--map SPEC]... [--json]\n\n"
+		"                    [--interp | --checked | --jit] [--map SPEC]...\n"
+		"                    [--update NAME=KEY=VALUE]... [--json]\n\n"
 		"run: every packet of IN (pcap or pcapng, Ethernet) through the XDP program;\n"
 		"prints per-verdict counts, packets per second and the maps at the end, and\n"
 		"writes each packet as the program left it to the file of its verdict.\n"
 		"  --threads N   N threads, thread i as CPU i (per-CPU maps: one slot each)\n"
 		"  --jit         native code (default); --interp, --checked: the interpreter\n"
+		"  --update NAME=KEY=VALUE  set an element of the program's map NAME first\n"
+		"                (KEY, VALUE: hex bytes in memory order, or u32:N...)\n"
 		"attach: the program on the live traffic of IF (AF_PACKET, TPACKET_V3 ring):\n"
 		"XDP_TX sends the packet back out of IF, XDP_PASS and XDP_REDIRECT send it\n"
 		"to IF2 (or the redirect's interface), XDP_DROP drops it; packets from IF2\n"
@@ -116,6 +121,7 @@ static int xdp_run_parse(int argc, char **argv, struct xdp_run_args *a)
 		{"threads", required_argument, NULL, 't'}, {"interp", no_argument, NULL, 'i'},
 		{"checked", no_argument, NULL, 'c'},       {"jit", no_argument, NULL, 'J'},
 		{"json", no_argument, NULL, 'j'},          {"map", required_argument, NULL, 'M'},
+		{"update", required_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -150,6 +156,11 @@ static int xdp_run_parse(int argc, char **argv, struct xdp_run_args *a)
 		case 'M':
 			if (cli_maps_add(&a->maps, optarg))
 				return -1;
+			break;
+		case 'u':
+			if (a->nr_updates == sizeof(a->updates) / sizeof(a->updates[0]))
+				return fprintf(stderr, "skep: too many --update\n"), -1;
+			a->updates[a->nr_updates++] = optarg;
 			break;
 		case 'h':
 			xdp_run_usage(stdout);
@@ -345,6 +356,43 @@ static void xdp_print(const struct xdp_run_args *a, struct xdp_worker *w, unsign
 	cli_program_print_maps(p, 0);
 }
 
+/* --update NAME=KEY=VALUE: an element of one of the program's maps, set
+ * before the run (KEY and VALUE as `skep map update` takes them). */
+int xdp_apply_update(const struct cli_program *p, const char *spec)
+{
+	char buf[1024], *key, *val;
+	uint8_t kb[512], vb[4096];
+	struct skep_map_info in;
+	int err;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	if (!(key = strchr(buf, '=')) || !(val = strchr(key + 1, '='))) {
+		fprintf(stderr, "skep: --update %s: want NAME=KEY=VALUE\n", spec);
+		return CLI_USAGE;
+	}
+	*key++ = '\0';
+	*val++ = '\0';
+	for (size_t i = 0; i < p->nr_maps; i++) {
+		if (strcmp(p->map_names[i], buf))
+			continue;
+		skep_map_info(p->maps[i], &in);
+		if (in.key_size > sizeof(kb) || in.user_value_size > sizeof(vb) ||
+		    cli_parse_bytes(key, kb, in.key_size) ||
+		    cli_parse_bytes(val, vb, in.user_value_size)) {
+			fprintf(stderr, "skep: --update %s: map %s takes %u-byte keys and %u-byte "
+					"values\n", spec, buf, in.key_size, in.user_value_size);
+			return CLI_USAGE;
+		}
+		if ((err = skep_map_update(p->maps[i], kb, vb, BPF_ANY))) {
+			fprintf(stderr, "skep: --update %s: %s\n", spec, strerror(-err));
+			return CLI_USAGE;
+		}
+		return 0;
+	}
+	fprintf(stderr, "skep: --update %s: the program has no map %s\n", spec, buf);
+	return CLI_USAGE;
+}
+
 /* Open PROG (an XDP program; raw programs are taken to be XDP) and load it. */
 int xdp_open_prog(const char *spec, struct skep_vm *vm, struct cli_maps *maps,
 		  struct cli_program *p, struct skep_prog **prog)
@@ -387,6 +435,9 @@ static int xdp_run(int argc, char **argv)
 	skep_vm_set_trace(vm, cli_trace_line, NULL);
 	if ((rc = xdp_open_prog(a.prog, vm, &a.maps, &p, &prog)))
 		goto out;
+	for (size_t i = 0; i < a.nr_updates; i++)
+		if ((rc = xdp_apply_update(&p, a.updates[i])))
+			goto out;
 	if ((rc = cli_pcap_load(a.pcap, &pk, &n)))
 		goto out;
 	rc = CLI_USAGE;

@@ -215,6 +215,7 @@ int xdp_attach(int argc, char **argv)
 		{"interp", no_argument, NULL, 'i'},        {"checked", no_argument, NULL, 'c'},
 		{"jit", no_argument, NULL, 'J'},           {"json", no_argument, NULL, 'j'},
 		{"map", required_argument, NULL, 'M'},     {"help", no_argument, NULL, 'h'},
+		{"update", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dev = NULL, *peer = NULL;
@@ -225,6 +226,8 @@ int xdp_attach(int argc, char **argv)
 	struct skep_vm *vm = NULL;
 	struct live l = {.dev.fd = -1, .peer.fd = -1};
 	struct sigaction sa = {.sa_handler = live_on_signal};
+	const char *updates[64];
+	size_t nr_updates = 0;
 
 	l.ro = (struct skep_run_opts){.sz = sizeof(l.ro), .mode = SKEP_EXEC_JIT};
 	optind = 1;
@@ -258,6 +261,11 @@ int xdp_attach(int argc, char **argv)
 			if (cli_maps_add(&maps, optarg))
 				return CLI_USAGE;
 			break;
+		case 'u':
+			if (nr_updates == 64)
+				return CLI_USAGE;
+			updates[nr_updates++] = optarg;
+			break;
 		case 'h':
 			printf("usage: skep xdp attach PROG --dev IF [--peer IF2] [--count N] "
 			       "[--seconds S] [--json]\n(see skep xdp --help)\n");
@@ -275,6 +283,9 @@ int xdp_attach(int argc, char **argv)
 	skep_vm_set_trace(vm, cli_trace_line, NULL);
 	if ((rc = xdp_open_prog(argv[optind], vm, &maps, &p, &l.prog)))
 		goto out;
+	for (size_t i = 0; i < nr_updates; i++)
+		if ((rc = xdp_apply_update(&p, updates[i])))
+			goto out;
 	rc = CLI_USAGE;
 	if (skep_xdp_frame_new(&l.f))
 		goto out;
