@@ -157,30 +157,6 @@ $(BUILD)/examples/clang16/%.bpf.o: examples/bpf/%.bpf.c | $(DEPS_STAMP)
 	$(Q)$(CLANG16) $(LOADER_BPF_CFLAGS) -mcpu=v3 -c $< -o $@
 # ---- loader examples: end ----
 
-# ---- loader examples: begin ----
-# examples/bpf/NAME.bpf.c: one program per loader feature, built as for the
-# kernel (clang -O2 -g -target bpf, libbpf's headers) into
-# $(BUILD)/examples/NAME.bpf.o, and by clang-16 (-mcpu=v3) into
-# $(BUILD)/examples/clang16/ when it is installed; tests/loader loads them in
-# skep and through libbpf in the kernel.
-LOADER_EXAMPLE_SRCS := $(wildcard examples/bpf/*.bpf.c)
-LOADER_EXAMPLE_OBJS := $(LOADER_EXAMPLE_SRCS:examples/bpf/%.bpf.c=$(BUILD)/examples/%.bpf.o)
-LOADER_BPF_CFLAGS := -O2 -g -target bpf -Wall -I/usr/include/$(shell $(CC) -dumpmachine)
-CLANG16 ?= $(shell command -v clang-16 2>/dev/null)
-ifneq ($(CLANG16),)
-LOADER_EXAMPLE_OBJS += $(LOADER_EXAMPLE_SRCS:examples/bpf/%.bpf.c=$(BUILD)/examples/clang16/%.bpf.o)
-endif
-all: $(LOADER_EXAMPLE_OBJS)
-$(BUILD)/examples/%.bpf.o: examples/bpf/%.bpf.c | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CLANG   $<")
-	$(Q)$(BPF_CLANG) $(LOADER_BPF_CFLAGS) -c $< -o $@
-$(BUILD)/examples/clang16/%.bpf.o: examples/bpf/%.bpf.c | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CLANG16 $<")
-	$(Q)$(CLANG16) $(LOADER_BPF_CFLAGS) -mcpu=v3 -c $< -o $@
-# ---- loader examples: end ----
-
 # ---- bench: begin ----
 # Each bench/progs/NAME.c is built twice: by clang -target bpf into raw BPF
 # instructions, $(BUILD)/bench/NAME.bin (the .text of NAME.bpf.o), for skep and
