@@ -170,12 +170,19 @@ BENCH_PROG_BINS := $(BENCH_PROG_SRCS:bench/progs/%.c=$(BUILD)/bench/%.bin)
 BENCH_NATIVE_OBJS := $(BENCH_PROG_SRCS:%.c=$(BUILD)/obj/%.o)
 
 BENCH_CBPF_BIN := $(BUILD)/bench/skep-bench-cbpf
+BENCH_XDP_BIN := $(BUILD)/bench/skep-bench-xdp
 
-bench: all $(BENCH_BIN) $(BENCH_PROG_BINS) $(BENCH_CBPF_BIN)
+bench: all $(BENCH_BIN) $(BENCH_PROG_BINS) $(BENCH_CBPF_BIN) $(BENCH_XDP_BIN)
 	@$(BENCH_BIN) $(BUILD)/bench
 	@echo
 	@echo "== tcpdump filters: packets per second, skep vs libpcap vs kernel =="
 	@$(BENCH_CBPF_BIN)
+	@echo
+	@echo "== XDP: packets per second per core, and test-run ns per packet vs the kernel =="
+	@$(BENCH_XDP_BIN) $(BUILD)
+$(BENCH_XDP_BIN): $(BUILD)/obj/bench/xdp/bench_xdp.o $(BUILD)/obj/tests/lib/kernel_bpf.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BENCH_CBPF_BIN): $(BUILD)/obj/bench/cbpf/bench_cbpf.o $(BUILD)/obj/tests/lib/kernel_bpf.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -176,6 +176,7 @@ int main(void)
 	libbpf_set_print(NULL);
 	run_example(&h, "xdp_firewall", 0);
 	run_example(&h, "xdp_tunnel", 0);
+	run_example(&h, "xdp_scrub", 0);
 	run_example(&h, "tc_nat", 1);
 	run_example(&h, "sock_filter", 1);
 	return harness_exit(&h);
