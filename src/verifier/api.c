@@ -69,6 +69,9 @@ static void api_decode_error(struct verifier_env *env, const char *msg)
 	snprintf(env->err_msg, sizeof(env->err_msg), "%s", msg);
 }
 
+static void api_explain_text(struct verifier_env *env, const struct skep_verify_opts *o,
+			     struct skep_verify_result *res);
+
 static void api_explain_path(struct verifier_env *env)
 {
 	const struct vpath *p = env->err_path;
@@ -89,12 +92,42 @@ static void api_explain_path(struct verifier_env *env)
 		isa_disasm_insn(&env->raw[insn], env->len - (size_t)insn, (size_t)insn,
 				ISA_SYNTAX_KERNEL, text, sizeof(text));
 		log_printf(&env->log, "    %d: %s   -> %s", insn, text,
-			   (shown[i] & 0x40000000) ? "jumped" : "fell through");
+			   (shown[i] & 0x40000000) ? "jumped (the condition held)"
+						    : "fell through (the condition did not hold)");
 	}
+}
+
+/* The explanation goes first, before any walk log (-v): move what the log
+ * holds behind it. */
+static void api_prepend(struct verifier_env *env, size_t walk_len)
+{
+	struct skep_log *l = &env->log;
+	size_t expl = l->len - walk_len;
+
+	if (!walk_len || !l->buf || l->len >= l->size)
+		return;
+	char *tmp = malloc(expl + 1);
+	if (!tmp)
+		return;
+	memcpy(tmp, l->buf + walk_len, expl);
+	memmove(l->buf + expl, l->buf, walk_len);
+	memcpy(l->buf, tmp, expl);
+	free(tmp);
 }
 
 static void api_explain(struct verifier_env *env, const struct skep_verify_opts *o,
 			struct skep_verify_result *res)
+{
+	size_t walk_len = env->log.len;
+
+	api_explain_text(env, o, res);
+	if (walk_len && env->log.len < env->log.size)
+		log_printf(&env->log, "--- the walk (log level %d) ---", env->log_level);
+	api_prepend(env, walk_len);
+}
+
+static void api_explain_text(struct verifier_env *env, const struct skep_verify_opts *o,
+			     struct skep_verify_result *res)
 {
 	char where[300] = "";
 
