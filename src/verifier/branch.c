@@ -279,10 +279,14 @@ static void cond_pkt_good(struct vstate *st, const struct vreg *p, int strict)
 	vstate_for_each_reg(st, pkt_mark, &a);
 }
 
+/* p against the packet end, or metadata against the packet start itself
+ * (data + k would not bound the metadata). */
 static int is_pkt_pair(const struct vreg *a, const struct vreg *b)
 {
-	return (a->type == VT_PACKET && b->type == VT_PACKET_END) ||
-	       (a->type == VT_PACKET_META && b->type == VT_PACKET);
+	if (a->type == VT_PACKET && b->type == VT_PACKET_END)
+		return 1;
+	return a->type == VT_PACKET_META && b->type == VT_PACKET && b->off == 0 &&
+	       tnum_is_const(b->var) && b->var.value == 0;
 }
 
 /* The packet comparisons the kernel learns from (try_match_pkt_pointers). */

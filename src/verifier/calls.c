@@ -388,6 +388,30 @@ static int call_is_callback_helper(const struct helper_proto *p)
 	return 0;
 }
 
+/* bpf_spin_lock: one lock at a time, released before exit, and no other
+ * calls while it is held (the kernel's rules; a path that took it twice
+ * would deadlock). */
+static int call_check_lock(struct verifier_env *env, struct vstate *st, uint32_t id)
+{
+	if (id == BPF_FUNC_spin_lock) {
+		if (st->lock_insn)
+			return verifier_error(env, "bpf_spin_lock while the lock taken at insn %d is "
+					      "still held", st->lock_insn - 1);
+		st->lock_insn = st->insn + 1;
+		return 0;
+	}
+	if (id == BPF_FUNC_spin_unlock) {
+		if (!st->lock_insn)
+			return verifier_error(env, "bpf_spin_unlock without a lock held");
+		st->lock_insn = 0;
+		return 0;
+	}
+	if (st->lock_insn)
+		return verifier_error(env, "helper calls are not allowed while holding the lock "
+				      "taken at insn %d", st->lock_insn - 1);
+	return 0;
+}
+
 int verifier_check_helper(struct verifier_env *env, struct vstate *st, const struct isa_insn *in)
 {
 	uint32_t id = (uint32_t)in->imm;
@@ -403,6 +427,8 @@ int verifier_check_helper(struct verifier_env *env, struct vstate *st, const str
 	if (m.proto && !call_allowed(id, env->prog_type))
 		return verifier_error(env, "helper %s is not available to %s programs", m.proto->name,
 				      verifier_prog_type_name(env->prog_type));
+	if ((err = call_check_lock(env, st, id)))
+		return err;
 	if (m.proto) {
 		for (int i = 0; i < 5; i++) {
 			if (m.proto->args[i] == ARG_DONTCARE)
@@ -445,6 +471,9 @@ int verifier_check_helper(struct verifier_env *env, struct vstate *st, const str
 int verifier_check_local_call(struct verifier_env *env, struct vstate *st,
 			      const struct isa_insn *in)
 {
+	if (st->lock_insn)
+		return verifier_error(env, "function calls are not allowed while holding the lock "
+				      "taken at insn %d", st->lock_insn - 1);
 	if (st->curframe + 1 >= V_MAX_FRAMES)
 		return verifier_error(env, "call stack too deep: more than %d frames (the kernel's "
 				      "limit)", V_MAX_FRAMES);
@@ -494,6 +523,9 @@ int verifier_check_exit(struct verifier_env *env, struct vstate *st)
 	if (r0.type == VT_NOT_INIT)
 		return verifier_error(env, "r0 is not set at exit: the %s has no return value",
 				      st->curframe ? "function" : "program");
+	if (st->lock_insn)
+		return verifier_error(env, "exit with the lock taken at insn %d still held",
+				      st->lock_insn - 1);
 	if (!st->curframe)
 		return exit_main(env, st);
 	if (f->cb_helper >= 0)

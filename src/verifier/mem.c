@@ -285,6 +285,15 @@ static int mem_access(struct verifier_env *env, struct vstate *st, int regno, in
 			return verifier_error(env, "writes into map %u, which is read-only for "
 					      "programs", p.map);
 		err = region_check(env, &p, regno, insn_off, size, p.mem_size, "map value", write);
+		if (!err && env->maps[p.map].has_spin_lock) {
+			int64_t lo = (int64_t)p.off + insn_off + (int64_t)p.umin;
+			int64_t hi = (int64_t)p.off + insn_off + (int64_t)p.umax + size;
+			int64_t l = env->maps[p.map].spin_lock_off;
+			if (lo < l + 4 && hi > l)
+				return verifier_error(env, "the bpf_spin_lock in map %u's value cannot "
+						      "be accessed directly, only with the lock helpers",
+						      p.map);
+		}
 		break;
 	case VT_MEM:
 		err = region_check(env, &p, regno, insn_off, size, p.mem_size, "memory", write);

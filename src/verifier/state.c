@@ -263,7 +263,8 @@ int vstate_covers(const struct vstate *old, const struct vstate *cur, int exact)
 	struct idmap m;
 
 	m.n = 0;
-	if (old->curframe != cur->curframe || old->nrefs != cur->nrefs)
+	if (old->curframe != cur->curframe || old->nrefs != cur->nrefs ||
+	    !old->lock_insn != !cur->lock_insn)
 		return 0;
 	for (int i = 0; i < old->nrefs; i++)
 		if (!idmap_check(&m, old->refs[i].id, cur->refs[i].id))
@@ -300,7 +301,7 @@ static uint64_t hash_reg(uint64_t h, const struct vreg *r)
 
 uint64_t vstate_hash(const struct vstate *st)
 {
-	uint64_t h = hash_mix((uint64_t)st->curframe, (uint64_t)st->nrefs);
+	uint64_t h = hash_mix((uint64_t)st->curframe, (uint64_t)st->nrefs | (uint64_t)!st->lock_insn << 8);
 
 	for (int i = 0; i <= st->curframe; i++) {
 		const struct vframe *f = st->frames[i];

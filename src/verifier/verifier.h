@@ -125,6 +125,7 @@ struct vstate {
 	int32_t insn;
 	int nrefs;
 	struct vref refs[V_MAX_REFS];
+	int32_t lock_insn; /* 1 + the bpf_spin_lock call holding a lock, or 0 */
 	struct vcheckpoint *parent; /* last checkpoint on this path */
 	const struct vpath *path;
 };

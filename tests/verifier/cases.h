@@ -81,6 +81,9 @@ static const struct vcase vcases[] = {
 	{"bpf_loop with a callback", XDP, "",
 	 "stdw [%r10-8], 0\nmov %r1, 10\nlddw_func %r2, cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\n"
 	 "mov %r0, 2\nexit\ncb:\nldxdw %r3, [%r2+0]\nmov %r0, 0\nexit\n", NULL},
+	{"spin lock taken and released", TC, "lockarray:4:16:1",
+	 LOOKUP "jeq %r0, 0, out\nmov %r6, %r0\nmov %r1, %r0\ncall 93\nstdw [%r6+8], 1\nmov %r1, %r6\ncall 94\n"
+	 "out:\nmov %r0, 0\nexit\n", NULL},
 	{"socket filter narrow read of len", SOCK, "", "ldxh %r0, [%r1+0]\nexit\n", NULL},
 	{"socket filter writes cb", SOCK, "", "stw [%r1+48], 1\nmov %r0, 0\nexit\n", NULL},
 	{"tc writes mark", TC, "", "stw [%r1+8], 1\nmov %r0, 0\nexit\n", NULL},
@@ -183,6 +186,16 @@ static const struct vcase vcases[] = {
 	{"callback returns 2", XDP, "",
 	 "mov %r1, 10\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 2\nexit\ncb:\nmov %r0, 2\nexit\n",
 	 "must return 0 or 1"},
+	{"spin lock never released", TC, "lockarray:4:16:1",
+	 LOOKUP "jeq %r0, 0, out\nmov %r1, %r0\ncall 93\nout:\nmov %r0, 0\nexit\n", "still held"},
+	{"spin lock written directly", TC, "lockarray:4:16:1",
+	 LOOKUP "jeq %r0, 0, out\nstw [%r0+0], 0\nout:\nmov %r0, 0\nexit\n", "cannot be accessed directly"},
+	{"helper call under a spin lock", TC, "lockarray:4:16:1",
+	 LOOKUP "jeq %r0, 0, out\nmov %r6, %r0\nmov %r1, %r0\ncall 93\ncall 5\nmov %r1, %r6\ncall 94\n"
+	 "out:\nmov %r0, 0\nexit\n", "while holding the lock"},
+	{"metadata against data + 4 proves nothing", XDP, "",
+	 "ldxw %r2, [%r1+8]\nldxw %r3, [%r1+0]\nadd %r3, 4\nmov %r4, %r2\nadd %r4, 8\njgt %r4, %r3, out\n"
+	 "ldxdw %r0, [%r2+0]\nout:\nmov %r0, 2\nexit\n", "only 0 bytes"},
 	{"division by zero", RAW, "", "mov %r0, 1\ndiv %r0, 0\nexit\n", "division by zero"},
 	{"shift by the width", RAW, "", "mov %r0, 1\nlsh %r0, 64\nexit\n", "invalid shift"},
 	{"map index out of range", XDP, "", "lddw_map_fd %r1, 3\nmov %r0, 2\nexit\n", "refers to map 3"},

@@ -41,6 +41,8 @@ static inline int vt_maps_make(struct vt_maps *vm, const char *spec)
 			a.type = BPF_MAP_TYPE_HASH;
 		else if (!strcmp(type, "ringbuf"))
 			a.type = BPF_MAP_TYPE_RINGBUF;
+		else if (!strcmp(type, "lockarray")) /* a bpf_spin_lock at offset 0 */
+			a.type = BPF_MAP_TYPE_ARRAY, a.has_spin_lock = 1;
 		else
 			return -EINVAL;
 		int err = skep_map_create(&a, &vm->m[vm->n]);
