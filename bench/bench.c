@@ -270,7 +270,7 @@ static void bench_prog_run(const struct bench_prog *p, const uint8_t *input,
 int main(int argc, char **argv)
 {
 	static struct bench_cell cells[64][BENCH_MAX_ENGINES];
-	static uint8_t input[BENCH_MEM_LEN];
+	static uint8_t input[BENCH_MEM_LEN], packets[BENCH_MEM_LEN];
 	const char *ms = getenv("SKEP_BENCH_BATCH_MS");
 
 	if (argc != 2) {
@@ -288,9 +288,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_machine();
 	bench_input_fill(input, sizeof(input));
+	bench_input_fill_packets(packets, sizeof(packets));
 	engines_init();
 	for (size_t i = 0; i < bench_nr_progs; i++)
-		bench_prog_run(&bench_progs[i], input, cells[i]);
+		bench_prog_run(&bench_progs[i],
+			       bench_progs[i].input == BENCH_INPUT_PACKETS ? packets : input, cells[i]);
 	printf("\n");
 	print_header();
 	for (size_t i = 0; i < bench_nr_progs; i++)
@@ -300,6 +302,7 @@ int main(int argc, char **argv)
 		printf("\n!!! %d MISMATCH(ES): an engine computed a different result, "
 		       "see above\n", mismatches);
 	bench_maps();
+	bench_compile();
 	engines_fini();
 	bench_progs_free();
 	return mismatches ? 1 : 0;

@@ -15,9 +15,13 @@ struct skep_prog;
 /* gcc's build of a program: the same signature as the BPF entry point. */
 typedef unsigned long long (*bench_native_fn)(unsigned char *mem, unsigned long long len);
 
+/* What a program reads: text-like bytes, or 16 Ethernet frames. */
+enum bench_input { BENCH_INPUT_TEXT, BENCH_INPUT_PACKETS };
+
 struct bench_prog {
 	const char *name; /* bench/progs/NAME.c */
 	const char *what;
+	enum bench_input input;
 	bench_native_fn native;
 	struct bpf_insn *insns; /* the body from NAME.bin */
 	size_t nr_insns;
@@ -32,6 +36,8 @@ void bench_progs_free(void);
 /* The input every program gets: text-like bytes whose two halves agree up to
  * their last byte. */
 void bench_input_fill(uint8_t *mem, size_t len);
+/* 64-byte Ethernet frames with IPv4/TCP/UDP headers, for the firewall. */
+void bench_input_fill_packets(uint8_t *mem, size_t len);
 
 /* One program opened in one engine. */
 struct bench_slot {
@@ -64,5 +70,7 @@ extern const size_t bench_nr_engines;
 uint64_t bench_now_ns(void);
 /* The maps table (bench_maps.c): ns per map operation from a program. */
 void bench_maps(void);
+/* JIT compile time per instruction (bench_compile.c). */
+void bench_compile(void);
 
 #endif

@@ -8,10 +8,10 @@
 #include "../tests/lib/harness.h"
 #include "progs/list.h"
 
-#define BENCH_DECLARE(name, what) unsigned long long bench_native_##name(u8 *mem, u64 len);
+#define BENCH_DECLARE(name, input, what) unsigned long long bench_native_##name(u8 *mem, u64 len);
 BENCH_PROG_LIST(BENCH_DECLARE)
 
-#define BENCH_ENTRY(name, what) {#name, what, bench_native_##name, NULL, 0},
+#define BENCH_ENTRY(name, input, what) {#name, what, BENCH_INPUT_##input, bench_native_##name, NULL, 0},
 struct bench_prog bench_progs[] = {BENCH_PROG_LIST(BENCH_ENTRY)};
 const size_t bench_nr_progs = sizeof(bench_progs) / sizeof(bench_progs[0]);
 
@@ -92,4 +92,33 @@ void bench_input_fill(uint8_t *mem, size_t len)
 		at += input_token(mem + at, half - at, &st);
 	memcpy(mem + half, mem, half);
 	mem[len - 1] ^= 0x20;
+}
+
+/* Packets for the firewall: 64-byte Ethernet frames, mostly IPv4 with TCP or
+ * UDP and a spread of ports, flags, header lengths and fragments, a few of
+ * other types, so every rule of the filter is taken. */
+void bench_input_fill_packets(uint8_t *mem, size_t len)
+{
+	static const uint16_t ports[] = {80, 443, 22, 23, 53, 445, 3389, 8080, 123, 5201};
+	uint64_t st = 0x70616b74; /* "pakt" */
+
+	memset(mem, 0, len);
+	for (size_t off = 0; off + 64 <= len; off += 64) {
+		uint8_t *p = mem + off;
+		uint32_t r = input_rand(&st), ihl = r % 7 ? 5 : 6;
+		uint8_t *l4 = p + 14 + ihl * 4;
+		uint16_t sport = (uint16_t)(1024 + input_rand(&st) % 60000);
+		uint16_t dport = ports[input_rand(&st) % 10];
+
+		p[12] = r % 11 ? 0x08 : 0x86;
+		p[13] = r % 11 ? 0x00 : 0xdd;
+		p[14] = (uint8_t)(r % 13 ? 0x40 | ihl : 0x60 | ihl);
+		p[20] = r % 17 ? 0 : 0x01; /* now and then a later fragment */
+		p[23] = r % 5 ? 6 : 17;
+		p[26] = r % 3 ? 10 : 192;
+		l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
+		l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
+		if (l4 + 14 <= p + 64)
+			l4[13] = (uint8_t)(input_rand(&st) % 2 ? 0x02 : 0x10);
+	}
 }
