@@ -134,19 +134,26 @@ int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail
 	    struct skep_run_result *res)
 {
 	uint8_t *top = env->stack + SKEP_MAX_FRAMES * SKEP_STACK_SIZE;
-	struct jit_run run = {
-		/* every prologue, the entry function's too, moves r10 down one frame */
-		.stack_top = (uint64_t)(uintptr_t)(top + SKEP_STACK_SIZE),
-		.stack_limit = (uint64_t)(uintptr_t)(env->stack + SKEP_STACK_SIZE),
-		.packet = (uint64_t)(uintptr_t)env->packet,
-		.packet_len = env->packet_len,
-		.cx = (uint64_t)(uintptr_t)env->cx,
-		.budget = env->budget,
-		.jit = jit,
-		.tail = tail,
-		.log = env->log,
-	};
+	struct jit_run run;
 
+	/* Field by field: zeroing the whole struct (a rep stos) cost more than a
+	 * small filter's run; saved_rsp is the trampoline's to write. */
+	/* every prologue, the entry function's too, moves r10 down one frame */
+	run.stack_top = (uint64_t)(uintptr_t)(top + SKEP_STACK_SIZE);
+	run.stack_limit = (uint64_t)(uintptr_t)(env->stack + SKEP_STACK_SIZE);
+	run.packet = (uint64_t)(uintptr_t)env->packet;
+	run.packet_len = env->packet_len;
+	run.cx = (uint64_t)(uintptr_t)env->cx;
+	run.budget = env->budget;
+	run.status = JIT_STOP_NONE;
+	run.fault_ret = run.fault_addr = run.fault_size = run.fault_kind = 0;
+	run.callx_kind = 0;
+	run.tail_r1 = 0;
+	run.saved_r0 = 0;
+	run.jit = jit;
+	run.cur = NULL;
+	run.tail = tail;
+	run.log = env->log;
 	if (env->entry >= jit->len || !jit->isa->is_func_start[env->entry]) {
 		log_printf(env->log, "insn %u: not the start of a function", env->entry);
 		return -EINVAL;
