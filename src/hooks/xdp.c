@@ -239,7 +239,7 @@ HELPER_FN(redirect_map)
 	if (r3 & ~(XDP_ACTION_MASK | mask))
 		return XDP_ABORTED;
 	v = m->ops->lookup(m, &key, cx->cpu);
-	if (!v && !(r3 & (BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS))) {
+	if (!v && !(r3 & BPF_F_BROADCAST)) { /* a broadcast needs no entry at key */
 		run->redirect = (struct hook_redirect){0};
 		return r3 & XDP_ACTION_MASK;
 	}

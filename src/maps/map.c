@@ -509,11 +509,11 @@ void map_values_region(const struct skep_map *m, void **addr, size_t *size)
 	case BPF_MAP_TYPE_LRU_HASH:
 	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
 	case BPF_MAP_TYPE_LPM_TRIE:
-	case BPF_MAP_TYPE_DEVMAP_HASH:
 		*addr = m->u.htab.values;
 		*size = m->u.htab.slot_bytes * m->u.htab.nr_slots;
 		break;
 	case BPF_MAP_TYPE_DEVMAP:
+	case BPF_MAP_TYPE_DEVMAP_HASH:
 	case BPF_MAP_TYPE_CPUMAP:
 		*addr = m->u.array.values;
 		*size = m->u.array.slot_bytes;

@@ -170,6 +170,14 @@ static inline uint32_t map_cpu_slot(const struct skep_map *m, uint32_t cpu)
 	return cpu < m->nr_cpus ? cpu : cpu % m->nr_cpus;
 }
 
+/* May programs only read the map's values?  BPF_F_RDONLY_PROG, and the
+ * redirect maps, which the kernel marks so itself. */
+static inline int map_prog_rdonly(const struct skep_map *m)
+{
+	return (m->flags & BPF_F_RDONLY_PROG) || m->type == BPF_MAP_TYPE_DEVMAP ||
+	       m->type == BPF_MAP_TYPE_DEVMAP_HASH || m->type == BPF_MAP_TYPE_CPUMAP;
+}
+
 /* Kernel flag rules shared by several types. */
 #define MAP_F_ACCESS (BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
 int map_access_flags_ok(uint32_t flags);

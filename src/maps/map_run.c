@@ -16,7 +16,7 @@ int map_callctx_add(struct skep_call_ctx *cx, struct skep_map *m)
 		return -E2BIG;
 	if (cx->checked) {
 		map_values_region(m, &addr, &size);
-		if (size && skep_call_ctx_add_region(cx, addr, size, !(m->flags & BPF_F_RDONLY_PROG),
+		if (size && skep_call_ctx_add_region(cx, addr, size, !map_prog_rdonly(m),
 						     m->name[0] ? m->name : "map"))
 			return -E2BIG;
 	}
