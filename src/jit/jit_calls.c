@@ -63,6 +63,8 @@ void jit_emit_call(struct jit_state *s, const struct isa_insn *in)
 		jit_fail(s, -EINVAL, "call to unknown helper id %d", in->imm);
 		return;
 	}
+	if (jit_emit_inline_call(s, in))
+		return;
 	if (in->imm == BPF_FUNC_tail_call)
 		x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(tail_r1), X86_RDI);
 	x86_load(e, 8, JIT_T2, JIT_RUN, JIT_RUN_OFF(cx));

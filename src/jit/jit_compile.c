@@ -173,8 +173,14 @@ static int jit_state_init(struct jit_state *s, const struct isa_prog *isa)
 	s->ent = calloc(n, sizeof(uint32_t));
 	s->next_ent = calloc(n, sizeof(uint32_t));
 	s->block = calloc(n, sizeof(uint32_t));
-	if (!s->addr || !s->next || !s->ent || !s->next_ent || !s->block)
+	s->is_target = calloc(n, 1);
+	if (!s->addr || !s->next || !s->ent || !s->next_ent || !s->block || !s->is_target)
 		return -ENOMEM;
+	for (size_t i = 0; i < isa->len; i++) {
+		const struct isa_insn *in = &isa->insns[i];
+		if (in->op >= 0 && in->target >= 0 && (size_t)in->target < n)
+			s->is_target[in->target] = 1;
+	}
 	return s->checked ? jit_find_blocks(s) : 0;
 }
 
@@ -185,6 +191,7 @@ static void jit_state_free(struct jit_state *s)
 	free(s->ent);
 	free(s->next_ent);
 	free(s->block);
+	free(s->is_target);
 }
 
 int jit_compile(const struct isa_prog *isa, const struct interp_code *code,

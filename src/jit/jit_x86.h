@@ -158,6 +158,7 @@ struct jit_state {
 	uint32_t *ent, *next_ent; /* per function-start slot: offset of its prologue */
 	uint32_t stub[JIT_NR_STUBS], next_stub[JIT_NR_STUBS];
 	uint32_t *block; /* checked: at a leader, the instructions of its basic block */
+	uint8_t *is_target; /* per slot: some jump lands here */
 	size_t slot;	 /* slot being translated */
 	int err;	 /* translation error besides the buffer's (logged) */
 };
@@ -173,6 +174,8 @@ void jit_emit_ldpkt(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_prologue(struct jit_state *s);
 void jit_emit_exit(struct jit_state *s);
 void jit_emit_call(struct jit_state *s, const struct isa_insn *in);
+/* A helper call written out inline (jit_inline.c): 1 if it was, else 0. */
+int jit_emit_inline_call(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_call_local(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_callx(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_trampoline(struct jit_state *s);

@@ -116,6 +116,65 @@ static void test_array(struct harness *h, struct tenv *te)
 	tp_free(&p);
 }
 
+/* The JIT writes array lookups out inline (no call): every key, in bounds,
+ * at the bound, far past it and with its high bits set, must give what the
+ * helper gives.  r6 sums each key's pointer offset from key 0's, or 1000
+ * for a NULL; the inline code is checked to hold no helper call. */
+static void test_array_inline(struct harness *h, struct tenv *te)
+{
+	static const int32_t keys[] = {0, 1, 3, 4, 5, -1, 0x10000, 2};
+	struct tprog p = {0};
+	struct skep_prog *prog;
+	struct skep_jited j;
+	char log[256] = "";
+	int calls = 0;
+
+	tp_mov(&p, 6, 0);
+	tp_mov(&p, 8, 0);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t skip, done;
+		tp_op(&p, BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, keys[i]);
+		tp_map(&p, 1, ARR);
+		tp_mov_reg(&p, 2, 10);
+		tp_add_imm(&p, 2, -4);
+		tp_call(&p, BPF_FUNC_map_lookup_elem);
+		skip = p.n;
+		tp_op(&p, BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0);
+		tp_add_imm(&p, 6, 1000);
+		done = p.n;
+		tp_op(&p, BPF_JMP | BPF_JA, 0, 0, 0, 0);
+		tp_land(&p, skip);
+		/* key 0 sets r8 to its address; the others add their distance to it */
+		if (i == 0)
+			tp_mov_reg(&p, 8, 0);
+		tp_op(&p, BPF_ALU64 | BPF_SUB | BPF_X, 0, 8, 0, 0);
+		tp_op(&p, BPF_ALU64 | BPF_ADD | BPF_X, 6, 0, 0, 0);
+		tp_land(&p, done);
+	}
+	tp_mov_reg(&p, 0, 6);
+	tp_exit(&p);
+	if (!t_load(te, &p, &prog, log, sizeof(log))) {
+		if (!skep_prog_jited(prog, 0, &j, log, sizeof(log))) {
+			/* a helper call starts with movabs rax, fn (48 b8) */
+			for (size_t k = 0; k < j.len; k++) {
+				const uint8_t *c = (const uint8_t *)j.code + j.insn_off[k];
+				calls += p.insns[k].code == (BPF_JMP | BPF_CALL) &&
+					 j.insn_off[k + 1] - j.insn_off[k] >= 2 && c[0] == 0x48 &&
+					 c[1] == 0xb8;
+			}
+			harness_check(h, calls == 0, "array lookups are inlined",
+				      "%d helper calls left in the code", calls);
+		} else {
+			harness_fail(h, "array lookups are inlined", "JIT: %s", log);
+		}
+		skep_prog_free(prog);
+	} else {
+		harness_fail(h, "array lookups are inlined", "load: %s", log);
+	}
+	check(h, te, &p, "inlined array lookups: bounds, high key bits, NULL");
+	tp_free(&p);
+}
+
 /* tail_call(r1, progs, idx) */
 static void tp_tail_call(struct tprog *p, int idx)
 {
@@ -328,6 +387,7 @@ int main(void)
 		return harness_exit(&h);
 	}
 	test_array(&h, &te);
+	test_array_inline(&h, &te);
 	test_tail_calls(&h, &te);
 	test_loop(&h, &te, 0);
 	test_loop(&h, &te, 1);
