@@ -8,7 +8,8 @@
  * ports of B (one blocked by port), from two addresses (one blocked by
  * address), and ICMP echo requests, which must come back through the peer
  * path; B counts what arrives.  The firewall must drop exactly the blocked
- * ones and pass the rest, and skep's verdict counts must say so.  Needs root
+ * ones and pass the rest, and skep's verdict counts must say so; then a TCP
+ * stream (its checksums left to veth's offload, which skep completes).  Needs root
  * (namespaces, AF_PACKET); skipped visibly otherwise.  Everything the test
  * creates is deleted on every exit, and the whole test is bounded by an
  * alarm. */
@@ -32,6 +33,7 @@
 #include "../lib/harness.h"
 
 #define NR_SEND 40
+#define TCP_BYTES (256 * 1024)
 
 static char ns_a[32], ns_m[32], ns_b[32];
 static int made;
@@ -91,13 +93,14 @@ static uint16_t icmp_csum(const void *p, size_t n)
 	return htons((uint16_t)~s);
 }
 
-/* In B: count UDP datagrams per port (5000, 5001) for `secs`; write the
- * counts to fd. */
+/* In B: count UDP datagrams per port (5000, 5001) and bytes of one TCP
+ * stream on port 6000 for `secs`; write the three counts to fd. */
 static void receiver(int out, double secs)
 {
-	int s[2];
-	int n[2] = {0, 0};
-	char buf[2048];
+	int s[2], ls, cs = -1, one = 1;
+	int n[3] = {0, 0, 0};
+	char buf[65536];
+	struct sockaddr_in ta = {.sin_family = AF_INET, .sin_port = htons(6000)};
 	struct timespec t0, t;
 
 	for (int i = 0; i < 2; i++) {
@@ -108,6 +111,10 @@ static void receiver(int out, double secs)
 		if (bind(s[i], (struct sockaddr *)&a, sizeof(a)))
 			_exit(3);
 	}
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (struct sockaddr *)&ta, sizeof(ta)) || listen(ls, 1))
+		_exit(3);
 	if (write(out, "r", 1) != 1) /* ready */
 		_exit(3);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -115,7 +122,14 @@ static void receiver(int out, double secs)
 		for (int i = 0; i < 2; i++)
 			while (recv(s[i], buf, sizeof(buf), MSG_DONTWAIT) > 0)
 				n[i]++;
-		usleep(2000);
+		if (cs < 0)
+			cs = accept(ls, NULL, NULL);
+		if (cs >= 0) {
+			ssize_t r;
+			while ((r = recv(cs, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+				n[2] += (int)r;
+		}
+		usleep(1000);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) * 1e-9 < secs);
 	if (write(out, n, sizeof(n)) != sizeof(n))
@@ -137,9 +151,10 @@ static void sender(int out)
 		struct sockaddr_in src = {.sin_family = AF_INET};
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
 		inet_pton(AF_INET, srcs[k], &src.sin_addr);
-		/* No UDP checksum: over veth it would be left for an offload that
-		 * the AF_PACKET copy skep forwards never gets. */
-		setsockopt(s, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one));
+		/* The checksum is left to veth's offload: skep must complete it.
+		 * The blocked source's datagrams go without one (SO_NO_CHECK). */
+		if (k)
+			setsockopt(s, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one));
 		if (bind(s, (struct sockaddr *)&src, sizeof(src)))
 			_exit(4);
 		for (int i = 0; i < NR_SEND; i++)
@@ -172,6 +187,23 @@ static void sender(int out)
 			}
 		}
 	}
+	{ /* a TCP stream: checksums left to the offload, ACKs back through the peer */
+		static char chunk[16384];
+		int t = socket(AF_INET, SOCK_STREAM, 0);
+		struct timeval tv = {3, 0};
+		dst.sin_port = htons(6000);
+		setsockopt(t, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		memset(chunk, 'k', sizeof(chunk));
+		if (t >= 0 && !connect(t, (struct sockaddr *)&dst, sizeof(dst)))
+			for (int sent = 0; sent < TCP_BYTES;) {
+				ssize_t w = send(t, chunk, sizeof(chunk), 0);
+				if (w <= 0)
+					break;
+				sent += (int)w;
+			}
+		if (t >= 0)
+			close(t);
+	}
 	if (write(out, &replies, sizeof(replies)) != sizeof(replies))
 		_exit(4);
 	_exit(0);
@@ -200,7 +232,7 @@ int main(void)
 	struct harness h = {0};
 	const char *build = getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
 	char skep[512], obj[512], outpath[128];
-	int rp[2], sp[2], counts[2] = {-1, -1}, replies = -1, pid_n = getpid() % 100000;
+	int rp[2], sp[2], counts[3] = {-1, -1, -1}, replies = -1, pid_n = getpid() % 100000;
 	pid_t recv_pid, send_pid, skep_pid;
 	FILE *f;
 	char json[4096] = "";
@@ -256,7 +288,7 @@ int main(void)
 	usleep(500000); /* skep opens its rings */
 	if (pipe(rp) || pipe(sp))
 		return 1;
-	recv_pid = spawn_in(ns_b, receiver, rp[1], 6.0);
+	recv_pid = spawn_in(ns_b, receiver, rp[1], 8.0);
 	{
 		char c;
 		if (read(rp[0], &c, 1) != 1) {
@@ -268,7 +300,7 @@ int main(void)
 	if (read(sp[0], &replies, sizeof(replies)) != sizeof(replies))
 		replies = -1;
 	if (read(rp[0], counts, sizeof(counts)) != sizeof(counts))
-		counts[0] = counts[1] = -1;
+		counts[0] = counts[1] = counts[2] = -1;
 	waitpid(send_pid, NULL, 0);
 	waitpid(recv_pid, NULL, 0);
 	kill(skep_pid, SIGTERM);
@@ -287,6 +319,8 @@ int main(void)
 		      "B received %d, expected 0", counts[1]);
 	harness_check(&h, replies >= NR_SEND * 9 / 10, "ping through the bump in the wire",
 		      "%d of %d echo requests answered", replies, NR_SEND);
+	harness_check(&h, counts[2] == TCP_BYTES, "a TCP stream through the bump in the wire",
+		      "B received %d of %d bytes", counts[2], TCP_BYTES);
 	{
 		const char *d = strstr(json, "\"XDP_DROP\": ");
 		long drops = d ? strtol(d + 12, NULL, 10) : -1;

@@ -14,6 +14,12 @@
  * interfaces must not route or bridge in the kernel (give them no
  * addresses, as the test's namespace does).  Our own transmissions are not
  * read back (PACKET_IGNORE_OUTGOING).
+ *
+ * A sender that leaves its TCP/UDP checksum to an offload (veth, most NICs
+ * on transmit) hands AF_PACKET a packet whose checksum field holds only the
+ * pseudo-header sum (TP_STATUS_CSUMNOTREADY).  Forwarded as it is, the
+ * receiver would drop it; skep completes the checksum first, as the device
+ * would have, and the program sees the packet as it would be on the wire.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -115,6 +121,68 @@ static void live_ring_close(struct live_ring *r)
 		close(r->fd);
 }
 
+/* One's complement sum of 16-bit big-endian words. */
+static uint32_t live_sum(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t live_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Complete the TCP or UDP checksum of an IPv4/IPv6 packet (see the top). */
+static void live_fix_csum(uint8_t *p, uint32_t len)
+{
+	uint32_t off = 14, l4, l4len, s = 0;
+	uint16_t type = len >= 14 ? (uint16_t)(p[12] << 8 | p[13]) : 0, sum;
+	uint8_t proto;
+	size_t at;
+
+	if ((type == 0x8100 || type == 0x88a8) && len >= 18) {
+		type = (uint16_t)(p[16] << 8 | p[17]);
+		off = 18;
+	}
+	if (type == 0x0800 && len >= off + 20) {
+		uint32_t ihl = (p[off] & 15u) * 4, tot = (uint32_t)(p[off + 2] << 8 | p[off + 3]);
+		if (ihl < 20 || tot < ihl || off + tot > len)
+			return;
+		proto = p[off + 9];
+		l4 = off + ihl;
+		l4len = tot - ihl;
+		s = live_sum(p + off + 12, 8, 0);
+	} else if (type == 0x86dd && len >= off + 40) {
+		l4len = (uint32_t)(p[off + 4] << 8 | p[off + 5]);
+		proto = p[off + 6];
+		l4 = off + 40;
+		if (l4 + l4len > len)
+			return;
+		s = live_sum(p + off + 8, 32, 0);
+	} else {
+		return;
+	}
+	if (proto == 6 && l4len >= 20)
+		at = l4 + 16;
+	else if (proto == 17 && l4len >= 8)
+		at = l4 + 6;
+	else
+		return;
+	s += proto + l4len;
+	p[at] = p[at + 1] = 0;
+	sum = live_fold(live_sum(p + l4, l4len, s));
+	if (proto == 17 && !sum)
+		sum = 0xffff; /* 0 means "no checksum" in UDP */
+	p[at] = (uint8_t)(sum >> 8);
+	p[at + 1] = (uint8_t)sum;
+}
+
 static int live_send(int fd, int ifindex, const uint8_t *data, uint32_t len)
 {
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6};
@@ -183,7 +251,9 @@ static void live_drain(struct live *l, struct live_ring *ring, int from_dev)
 			return;
 		h = (struct tpacket3_hdr *)((uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
 		for (uint32_t i = 0; i < bd->hdr.bh1.num_pkts; i++) {
-			const uint8_t *pkt = (const uint8_t *)h + h->tp_mac;
+			uint8_t *pkt = (uint8_t *)h + h->tp_mac;
+			if (h->tp_status & TP_STATUS_CSUMNOTREADY)
+				live_fix_csum(pkt, h->tp_snaplen);
 			if (from_dev) {
 				if (!l->limit || l->st.rx < l->limit)
 					live_one(l, pkt, h->tp_snaplen);
