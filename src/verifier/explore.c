@@ -33,6 +33,9 @@ const struct vpath *verifier_path_add(struct verifier_env *env, const struct vpa
 
 int verifier_push(struct verifier_env *env, const struct vstate *st)
 {
+	if (env->stack_len >= V_MAX_PENDING)
+		return verifier_error(env, "more than %d branches wait to be walked (the kernel's "
+				      "limit): the program branches too much", V_MAX_PENDING);
 	if (env->stack_len == env->stack_cap) {
 		size_t cap = env->stack_cap ? env->stack_cap * 2 : 64;
 		struct vstate *s = realloc(env->stack, cap * sizeof(*s));
@@ -67,12 +70,19 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	 * callback's entry. */
 	int bounded = aux->prune == 2 || (vcur(st)->cb_helper >= 0 && st->insn == vcur(st)->func);
 
+	int widened = 0;
+
 	vstate_clear_single_ids(st);
 	uint64_t hash = vstate_hash(st);
 	for (struct vcheckpoint *cp = aux->states; cp; cp = cp->next) {
 		if (cp->branches) {
 			if (bounded && vstate_covers(&cp->st, st, 0))
 				return 1;
+			/* Callbacks: the helper bounds the repeats, so a
+			 * value growing from one call to the next can be
+			 * widened instead of walked call by call. */
+			if (bounded && aux->prune == 2 && vstate_widen(st, &cp->st))
+				widened = 1;
 			if (cp->hash == hash && vstate_covers(&cp->st, st, 1))
 				return verifier_error(env, "infinite loop: insn %d is reached again in "
 						      "exactly the same state, so the loop can "
@@ -85,6 +95,8 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 			return 1;
 		}
 	}
+	if (widened)
+		hash = vstate_hash(st);
 	if (aux->nstates >= V_MAX_STATES_PER_INSN ||
 	    (!bounded && !env->isa.is_func_start[st->insn] &&
 	     (env->cp_jumps < 2 || env->cp_insns < 8)))
@@ -257,7 +269,6 @@ int verifier_explore(struct verifier_env *env)
 		if (!env->stack_len)
 			return 0;
 		env->cur = env->stack[--env->stack_len];
-		env->cp_insns = env->cp_jumps = 0;
 		verifier_log(env, 1, "from the branch at %d to %d:",
 			     env->cur.path ? env->cur.path->insn : -1, env->cur.insn);
 	}

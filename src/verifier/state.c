@@ -321,3 +321,38 @@ uint64_t vstate_hash(const struct vstate *st)
 	}
 	return h;
 }
+
+/* ---- widening, for repeats bounded by a helper ---- */
+
+/* A scalar of cur not within old's range becomes unknown. */
+static void widen_reg(struct vreg *c, const struct vreg *o)
+{
+	if (c->type == VT_SCALAR && o->type == VT_SCALAR && !range_within(o, c))
+		reg_mark_unknown(c);
+}
+
+int vstate_widen(struct vstate *cur, const struct vstate *old)
+{
+	if (old->curframe != cur->curframe)
+		return 0;
+	for (int i = 0; i <= cur->curframe; i++) {
+		struct vframe *c = cur->frames[i];
+		const struct vframe *o = old->frames[i];
+		if (c->func != o->func || c->callsite != o->callsite)
+			return 0;
+		for (int r = 0; r < V_NR_REGS; r++)
+			if (c->regs[r].type != o->regs[r].type)
+				return 0;
+	}
+	for (int i = 0; i <= cur->curframe; i++) {
+		struct vframe *c = cur->frames[i];
+		const struct vframe *o = old->frames[i];
+		for (int r = 0; r < V_NR_REGS; r++)
+			widen_reg(&c->regs[r], &o->regs[r]);
+		for (int k = 0; k < c->nslots && k < o->nslots; k++)
+			if (memchr(c->slots[k].kind, SLOT_SPILL, 8) &&
+			    memchr(o->slots[k].kind, SLOT_SPILL, 8))
+				widen_reg(&c->slots[k].spill, &o->slots[k].spill);
+	}
+	return 1;
+}

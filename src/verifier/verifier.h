@@ -40,6 +40,7 @@
 #define V_MAX_VAR_OFF (1ll << 29) /* the kernel's BPF_MAX_VAR_OFF */
 #define V_MAX_PACKET_OFF 0xffff
 #define V_MAX_STATES_PER_INSN 64
+#define V_MAX_PENDING 8192 /* the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ */
 #define V_MAX_REFS 16
 
 /* What a register holds (the kernel's enum bpf_reg_type, the part skep has). */
@@ -181,7 +182,7 @@ struct verifier_env {
 	struct vstate *stack;
 	size_t stack_len, stack_cap;
 	uint64_t insns_processed, nr_states;
-	/* Since the last checkpoint on this path (the kernel's heuristic: a
+	/* Since the last checkpoint, on any path (the kernel's heuristic: a
 	 * new checkpoint after at least 2 jumps and 8 instructions). */
 	uint32_t cp_insns, cp_jumps;
 	uint32_t id_gen;
@@ -303,6 +304,9 @@ void vstate_free(struct vstate *st);
 struct vframe *vframe_new(int32_t func, int32_t callsite);
 /* Does old (fully explored) cover cur?  exact: must they be equal? */
 int vstate_covers(const struct vstate *old, const struct vstate *cur, int exact);
+/* Repeats bounded by a helper: scalars of cur outside old's ranges become
+ * unknown, so that the next repeat is covered.  0 if the shapes differ. */
+int vstate_widen(struct vstate *cur, const struct vstate *old);
 /* Equal for states that vstate_covers(.., exact) may call equal. */
 uint64_t vstate_hash(const struct vstate *st);
 /* Forget scalar ids no other register shares (they link nothing). */

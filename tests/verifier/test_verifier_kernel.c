@@ -6,6 +6,8 @@
  * and by BPF_PROG_LOAD.  The test prints the agreement matrix and fails on
  * any program skep accepts that the kernel rejects for a safety reason. */
 #include <stdarg.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "../lib/kernel_bpf.h"
 #include "../lib/randprog.h"
 #include "cases.h"
+#include "skep/object.h"
 #include "vtest.h"
 
 #define KP_MAX 4096
@@ -404,6 +407,119 @@ static void gen_random(struct agree *a, struct kprog *kp, unsigned n, unsigned b
 	a->random = 0;
 }
 
+static char libbpf_log[4 << 20];
+static size_t libbpf_log_len;
+
+static int libbpf_collect(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || libbpf_log_len >= sizeof(libbpf_log) - 1)
+		return 0;
+	int n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
+	if (n > 0)
+		libbpf_log_len += (size_t)n;
+	if (libbpf_log_len >= sizeof(libbpf_log))
+		libbpf_log_len = sizeof(libbpf_log) - 1;
+	return 0;
+}
+
+/* The kernel's verdict on one program of an object, loaded by libbpf. */
+static int kernel_load_object_prog(const char *path, const char *name, char *why, size_t size)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+
+	why[0] = 0;
+	if (!o) {
+		snprintf(why, size, "libbpf cannot open it");
+		return -2;
+	}
+	bpf_object__for_each_program(p, o)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	libbpf_log_len = 0;
+	libbpf_log[0] = 0;
+	int err = bpf_object__load(o);
+	bpf_object__close(o);
+	if (!err)
+		return 0;
+	/* The verifier's own words sit between libbpf's log markers. */
+	char *b = strstr(libbpf_log, "-- BEGIN PROG LOAD LOG --");
+	char *e = b ? strstr(b, "-- END PROG LOAD LOG --") : NULL;
+	if (!b || !e) {
+		kernel_reason(libbpf_log, why, size);
+		return -3; /* refused before the verifier ran */
+	}
+	*e = 0;
+	kernel_reason(strchr(b, '\n') ? strchr(b, '\n') + 1 : b, why, size);
+	return -1;
+}
+
+/* Every program of every example object the build made. */
+static void gen_examples(struct agree *a)
+{
+	const char *b = getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
+	static const char *const dirs[] = {"examples/net", "examples/clang16", "examples/bpf"};
+	char dir[512], path[1024], why[256];
+
+	libbpf_set_print(libbpf_collect);
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		snprintf(dir, sizeof(dir), "%s/%s", b, dirs[d]);
+		DIR *dh = opendir(dir);
+		struct dirent *e;
+		while (dh && (e = readdir(dh))) {
+			if (!strstr(e->d_name, ".o"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			struct skep_object *obj;
+			if (skep_object_open_file(a->vm, path, NULL, &obj))
+				continue;
+			for (size_t i = 0; i < skep_object_prog_count(obj); i++) {
+				size_t len, nmaps;
+				const struct skep_insn *insns = skep_object_prog_insns(obj, i, &len);
+				struct skep_map **maps = skep_object_maps(obj, &nmaps);
+				const char *pname = skep_object_prog_name(obj, i);
+				char name[1200];
+				snprintf(name, sizeof(name), "example %s:%s", path, pname);
+				if (!insns)
+					continue;
+				struct skep_verify_opts o = {.sz = sizeof(o),
+							     .prog_type = skep_object_prog_type(obj, i),
+							     .maps = maps, .nr_maps = nmaps};
+				struct skep_verify_result r;
+				int s_ok = !skep_verify(a->vm, insns, len, &o, &r);
+				int k = kernel_load_object_prog(path, pname, why, sizeof(why));
+				if (k == -2 || k == -3) {
+					printf("# %s: skep %s; the kernel cannot load it for another "
+					       "reason: %s\n", name, s_ok ? "accepts" : "rejects",
+					       k == -2 ? "libbpf cannot open the object" : why);
+					continue;
+				}
+				if (s_ok && k == 0)
+					a->all.both_ok++;
+				else if (!s_ok && k)
+					a->all.both_no++;
+				else if (s_ok) {
+					a->all.skep_only++;
+					if (!kernel_reason_is_safety(why))
+						a->all.kernel_nonsafety++;
+				} else {
+					a->all.kernel_only++;
+					printf("# stricter than the kernel: %s: skep: insn %lld: %s\n",
+					       name, (long long)r.error_insn, r.message);
+				}
+				if (!s_ok == !k)
+					harness_fail(a->h, name, "skep %s (%s), the kernel %s (%s)",
+						     s_ok ? "accepts" : "rejects", r.message,
+						     k ? "rejects" : "accepts", why);
+				else
+					harness_pass(a->h, name);
+			}
+			skep_object_free(obj);
+		}
+		if (dh)
+			closedir(dh);
+	}
+}
+
 static void print_matrix(const char *what, const struct matrix *m)
 {
 	unsigned total = m->both_ok + m->both_no + m->skep_only + m->kernel_only;
@@ -434,6 +550,7 @@ int main(int argc, char **argv)
 	gen_ctx(&a, kp);
 	gen_stack(&a, kp);
 	gen_loops(&a, kp);
+	gen_examples(&a);
 	print_matrix("generated and table programs", &a.all);
 	harness_check(&h, a.all.skep_only == a.all.kernel_nonsafety, "agreement: generated programs",
 		      "skep accepts %u programs the kernel rejects for safety",
