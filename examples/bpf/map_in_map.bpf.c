@@ -31,23 +31,28 @@ struct {
 	.values = {[3] = &inner_c},
 };
 
+/* Writes `base + k` at k = 0..3 of the inner map at outer[o]; 1 if found. */
+static __always_inline int fill(__u32 o, __u32 base)
+{
+	void *in = bpf_map_lookup_elem(&outer, &o);
+	__u32 k, v;
+
+	if (!in)
+		return 0;
+	k = 0, v = base;
+	bpf_map_update_elem(in, &k, &v, BPF_ANY);
+	k = 3, v = base + 3;
+	bpf_map_update_elem(in, &k, &v, BPF_ANY);
+	return 1;
+}
+
 SEC("syscall")
 int map_in_map(void *ctx)
 {
-	int found = 0;
-
-	for (__u32 o = 0; o < 2; o++) {
-		void *in = bpf_map_lookup_elem(&outer, &o);
-		if (!in)
-			continue;
-		for (__u32 k = 0; k < 4; k++) {
-			__u32 v = (o + 1) * 100 + k;
-			bpf_map_update_elem(in, &k, &v, BPF_ANY);
-		}
-		found++;
-	}
 	__u32 three = 3, k = 1, v = 77;
+	int found = fill(0, 100) + fill(1, 200);
 	void *in = bpf_map_lookup_elem(&outer_hash, &three);
+
 	if (in) {
 		bpf_map_update_elem(in, &k, &v, BPF_ANY);
 		found += 10;

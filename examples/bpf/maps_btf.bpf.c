@@ -18,7 +18,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8);
+	__uint(max_entries, 32); /* no evictions: the kernel's LRU order is per CPU */
 	__type(key, __u32);
 	__type(value, __u32);
 } recent SEC(".maps");
