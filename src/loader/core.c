@@ -325,7 +325,9 @@ static int core_load_target(struct skep_object *o)
 				   "/sys/kernel/btf/vmlinux; name a BTF file", o->name);
 		return -ENOENT;
 	}
+	libbpf_print_fn_t old = libbpf_set_print(NULL); /* the library never prints */
 	o->target = btf__parse(path, NULL);
+	libbpf_set_print(old);
 	if (libbpf_get_error(o->target) || !o->target) {
 		o->target = NULL;
 		log_printf(o->log, "%s: CO-RE target BTF %s cannot be read", o->name, path);

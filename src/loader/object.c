@@ -16,7 +16,10 @@ static int object_read_btf(struct skep_object *o)
 
 	if (!sec || !o->secs[sec].data)
 		return 0;
+	/* libbpf would print its complaints to stderr; the library never prints. */
+	libbpf_print_fn_t old = libbpf_set_print(NULL);
 	o->btf = btf__new(o->secs[sec].data, (uint32_t)o->secs[sec].size);
+	libbpf_set_print(old);
 	if (libbpf_get_error(o->btf) || !o->btf) {
 		int err = o->btf ? (int)libbpf_get_error(o->btf) : -errno;
 		o->btf = NULL;
