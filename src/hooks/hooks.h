@@ -81,8 +81,28 @@ struct hook_run {
 extern _Thread_local struct hook_run *hook_current;
 
 /* Run options for a hook's run: the caller's mode, budget, cpu, user and
- * log; r1 = ctx and nothing else (the hook adds regions and packet). */
-void hook_run_opts(struct skep_run_opts *ro, const struct skep_run_opts *opts, uint64_t ctx);
+ * log; r1 = ctx and nothing else (the hook adds regions and packet).  Inline
+ * and field by field: it is on every packet's path. */
+static inline void hook_run_opts(struct skep_run_opts *ro, const struct skep_run_opts *opts,
+				 uint64_t ctx)
+{
+	int has_log = opts && opts->sz >= offsetof(struct skep_run_opts, log_size) +
+						   sizeof(opts->log_size);
+
+	ro->sz = sizeof(*ro);
+	ro->args[0] = ctx;
+	ro->args[1] = ro->args[2] = ro->args[3] = ro->args[4] = 0;
+	ro->regions = NULL;
+	ro->nr_regions = 0;
+	ro->packet = NULL;
+	ro->packet_len = 0;
+	ro->mode = opts ? opts->mode : SKEP_EXEC_INTERP;
+	ro->insn_budget = opts ? opts->insn_budget : 0;
+	ro->cpu = opts ? opts->cpu : 0;
+	ro->user = opts ? opts->user : NULL;
+	ro->log_buf = has_log ? opts->log_buf : NULL;
+	ro->log_size = has_log ? opts->log_size : 0;
+}
 /* Low memory (below 4 GiB): NULL when none is left. */
 void *hook_lowmem_alloc(size_t size);
 void hook_lowmem_free(void *p, size_t size);

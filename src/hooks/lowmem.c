@@ -9,7 +9,6 @@
  * extended, is the pointer, in the interpreter and the JIT alike.
  */
 #define _GNU_SOURCE /* MAP_32BIT */
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -55,29 +54,3 @@ void hook_region_move(struct skep_call_ctx *cx, void *addr, size_t size)
 	}
 }
 
-void hook_run_opts(struct skep_run_opts *ro, const struct skep_run_opts *opts, uint64_t ctx)
-{
-	ro->sz = sizeof(*ro);
-	ro->args[0] = ctx;
-	ro->args[1] = ro->args[2] = ro->args[3] = ro->args[4] = 0;
-	ro->regions = NULL;
-	ro->nr_regions = 0;
-	ro->packet = NULL;
-	ro->packet_len = 0;
-	ro->mode = SKEP_EXEC_INTERP;
-	ro->insn_budget = 0;
-	ro->cpu = 0;
-	ro->user = NULL;
-	ro->log_buf = NULL;
-	ro->log_size = 0;
-	if (!opts)
-		return;
-	ro->mode = opts->mode;
-	ro->insn_budget = opts->insn_budget;
-	ro->cpu = opts->cpu;
-	ro->user = opts->user;
-	if (opts->sz >= offsetof(struct skep_run_opts, log_size) + sizeof(opts->log_size)) {
-		ro->log_buf = opts->log_buf;
-		ro->log_size = opts->log_size;
-	}
-}
