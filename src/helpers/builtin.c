@@ -50,7 +50,8 @@ static const struct helper_proto helper_table[] = {
 	{BPF_FUNC_get_current_comm, "get_current_comm", helper_get_current_comm,
 	 RET_INTEGER, {ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE}},
 	{BPF_FUNC_redirect, "redirect", helper_redirect, RET_INTEGER, {ARG_ANYTHING, ARG_ANYTHING}},
-	{BPF_FUNC_perf_event_output, "perf_event_output", helper_perf_event_output,
+	/* packet programs may append packet bytes (BPF_F_CTXLEN_MASK): src/hooks */
+	{BPF_FUNC_perf_event_output, "perf_event_output", helper_pkt_perf_event_output,
 	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING, RO(ARG_PTR_TO_MEM),
 		       ARG_CONST_SIZE_OR_ZERO}},
 	{BPF_FUNC_skb_load_bytes, "skb_load_bytes", helper_skb_load_bytes,
@@ -122,6 +123,10 @@ static const struct helper_proto helper_table[] = {
 	 RET_INTEGER, {ARG_PTR_TO_CTX}},
 	{BPF_FUNC_xdp_get_buff_len, "xdp_get_buff_len", helper_xdp_get_buff_len,
 	 RET_INTEGER, {ARG_PTR_TO_CTX}},
+	{BPF_FUNC_xdp_load_bytes, "xdp_load_bytes", helper_xdp_load_bytes,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE}},
+	{BPF_FUNC_xdp_store_bytes, "xdp_store_bytes", helper_xdp_store_bytes,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, RO(ARG_PTR_TO_MEM), ARG_CONST_SIZE}},
 	{BPF_FUNC_map_lookup_percpu_elem, "map_lookup_percpu_elem", helper_map_lookup_percpu_elem,
 	 RET_PTR_TO_MAP_VALUE_OR_NULL, {ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING}},
 };

@@ -270,3 +270,90 @@ const char *skep_tc_action_name(int32_t action)
 		return "TC_ACT_UNSPEC";
 	return action >= 0 && action < 9 ? names[action] : NULL;
 }
+
+/* bpf_xdp_pointer's checks: -EFAULT for offsets or lengths over 64 KiB,
+ * -EINVAL past the packet.  On an error the buffer is left alone. */
+static int xdp_bytes_check(struct skep_xdp_frame *f, uint32_t off, uint32_t len)
+{
+	if (off > 0xffff || len > 0xffff)
+		return -EFAULT;
+	if ((uint64_t)off + len > (uint64_t)(f->data_end - f->data))
+		return -EINVAL;
+	return 0;
+}
+
+HELPER_FN(xdp_load_bytes)
+{
+	struct skep_xdp_frame *f = hook_xdp_of(r1, cx, "bpf_xdp_load_bytes");
+	int err;
+
+	if (!f || !helper_mem(cx, r3, (uint32_t)r4, 1, "bpf_xdp_load_bytes", "r3 (buf)"))
+		return 0;
+	if ((err = xdp_bytes_check(f, (uint32_t)r2, (uint32_t)r4)))
+		return (uint64_t)(int64_t)err;
+	memcpy((void *)(uintptr_t)r3, f->data + (uint32_t)r2, (uint32_t)r4);
+	return 0;
+}
+
+HELPER_FN(xdp_store_bytes)
+{
+	struct skep_xdp_frame *f = hook_xdp_of(r1, cx, "bpf_xdp_store_bytes");
+	int err;
+
+	if (!f || !helper_mem(cx, r3, (uint32_t)r4, 0, "bpf_xdp_store_bytes", "r3 (buf)"))
+		return 0;
+	if ((err = xdp_bytes_check(f, (uint32_t)r2, (uint32_t)r4)))
+		return (uint64_t)(int64_t)err;
+	memmove(f->data + (uint32_t)r2, (const void *)(uintptr_t)r3, (uint32_t)r4);
+	return 0;
+}
+
+/* bpf_perf_event_output from a packet program: the upper 32 bits of the
+ * flags (BPF_F_CTXLEN_MASK) ask for that many bytes of the packet after the
+ * program's own data in the sample (the kernel's bpf_xdp_event_output and
+ * bpf_skb_event_output).  Outside packet runs, and without a length, it is
+ * the plain helper. */
+HELPER_FN(pkt_perf_event_output)
+{
+	struct hook_run *run = hook_current;
+	uint64_t ctxlen = (r3 & BPF_F_CTXLEN_MASK) >> 32;
+	const uint8_t *pkt;
+	uint64_t have;
+	struct skep_map *m;
+	uint8_t stackbuf[2048], *buf;
+	int err;
+
+	if (!run || !ctxlen)
+		return helper_perf_event_output(r1, r2, r3, r4, r5, cx);
+	if (run->kind == HOOK_XDP) {
+		struct skep_xdp_frame *f = hook_xdp_of(r1, cx, "bpf_perf_event_output");
+		if (!f)
+			return 0;
+		pkt = f->data;
+		have = (uint64_t)(f->data_end - f->data);
+	} else {
+		struct hook_skb *s = hook_skb_of(r1, cx, "bpf_perf_event_output");
+		if (!s)
+			return 0;
+		pkt = s->data;
+		have = s->len;
+	}
+	if (!(m = helper_map(cx, r2, "bpf_perf_event_output")) ||
+	    !helper_mem(cx, r4, r5, 0, "bpf_perf_event_output", "r4 (data)"))
+		return 0;
+	if (r3 & ~(uint64_t)(BPF_F_CTXLEN_MASK | BPF_F_INDEX_MASK))
+		return (uint64_t)-EINVAL;
+	if (ctxlen > have)
+		return (uint64_t)-EFAULT;
+	if (m->type != BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+		return helper_abort(cx, -EINVAL, "bpf_perf_event_output: not a perf event array");
+	buf = r5 + ctxlen <= sizeof(stackbuf) ? stackbuf : malloc(r5 + ctxlen);
+	if (!buf)
+		return (uint64_t)-ENOMEM;
+	memcpy(buf, (const void *)(uintptr_t)r4, r5);
+	memcpy(buf + r5, pkt, ctxlen);
+	err = map_perf_output(m, r3 & ~(uint64_t)BPF_F_CTXLEN_MASK, cx->cpu, buf, r5 + ctxlen);
+	if (buf != stackbuf)
+		free(buf);
+	return (uint64_t)(int64_t)err;
+}

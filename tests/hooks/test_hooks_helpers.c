@@ -173,6 +173,83 @@ static void test_xdp_adjust(struct harness *h, int kernel)
 		}
 }
 
+/* XDP: A = *(u32 *)data, B = *(u32 *)(data + 4); fp-32 is filled with 0xa5;
+ * load: r0 = xdp_load_bytes(ctx, A, fp-32, (B & 31) + 1), then the buffer is
+ * stored at offset 8 (xdp_store_bytes, 32 bytes) so that data_out shows it;
+ * store: r0 = xdp_store_bytes(ctx, A, fp-32, (B & 31) + 1). */
+static void build_xdp_bytes(struct pb *b, int load)
+{
+	b->n = 0;
+	pb_movr(b, 6, 1);
+	for (int i = 0; i < 4; i++) {
+		pb_mov(b, 1, (int32_t)0xa5a5a5a5);
+		STX(BPF_DW, 10, 1, -32 + 8 * i);
+	}
+	LDX(BPF_W, 2, 6, offsetof(struct xdp_md, data));
+	LDX(BPF_W, 3, 6, offsetof(struct xdp_md, data_end));
+	pb_movr(b, 4, 2);
+	ALU(BPF_ADD, 4, 8);
+	JMPX(BPF_JLE, 4, 3, 2);
+	pb_mov(b, 0, 99);
+	pb_exit(b);
+	LDX(BPF_W, 4, 2, 4);
+	LDX(BPF_W, 2, 2, 0);
+	ALU(BPF_AND, 4, 31);
+	ALU(BPF_ADD, 4, 1);
+	pb_fp(b, 3, -32);
+	pb_movr(b, 1, 6);
+	pb_call(b, load ? BPF_FUNC_xdp_load_bytes : BPF_FUNC_xdp_store_bytes);
+	if (load) {
+		pb_movr(b, 7, 0);
+		pb_movr(b, 1, 6);
+		pb_mov(b, 2, 8);
+		pb_fp(b, 3, -32);
+		pb_mov(b, 4, 32);
+		pb_call(b, BPF_FUNC_xdp_store_bytes);
+		pb_movr(b, 0, 7);
+	}
+	pb_exit(b);
+}
+
+static void xdp_bytes_cases(struct harness *h, const char *name, int load, int kernel)
+{
+	static const int32_t offs[] = {0, 1, 8, 13, 14, 30, 31, 32, 40, 59, 60, 63, 64, 100,
+				       1000, 0xffff, 0x10000, -1};
+	static const uint32_t lens[] = {40, 60, 64, 65, 100, 200};
+	static uint8_t pkt[512];
+	struct pb b = {0};
+	struct prog_pair p;
+	char why[1024], diff[256];
+	const char *bad = "";
+	int runs = 0;
+
+	build_xdp_bytes(&b, load);
+	if (pair_load(&p, BPF_PROG_TYPE_XDP, &b, kernel, why, sizeof(why))) {
+		harness_fail(h, name, "%s", why);
+		pair_free(&p);
+		return;
+	}
+	for (size_t o = 0; o < sizeof(offs) / 4 && !*bad; o++)
+		for (uint32_t l = 0; l < 32 && !*bad; l += 3)
+			for (size_t n = 0; n < sizeof(lens) / 4 && !*bad; n++) {
+				for (uint32_t k = 0; k < lens[n]; k++)
+					pkt[k] = (uint8_t)(k * 13 + 5);
+				memcpy(pkt, &offs[o], 4);
+				memcpy(pkt + 4, &l, 4);
+				bad = pair_run(&p, pkt, lens[n], NULL, 0, diff, sizeof(diff));
+				runs++;
+				if (*bad)
+					harness_fail(h, name, "offset %d len %u packet %u: %s", offs[o],
+						     l + 1, lens[n], bad);
+			}
+	if (!*bad) {
+		char n2[96];
+		snprintf(n2, sizeof(n2), "%s: %d runs", name, runs);
+		harness_pass(h, n2);
+	}
+	pair_free(&p);
+}
+
 /* tc: r0 = helper(ctx, cb[0], cb[1], cb[2], cb[3]), the arguments zero-extended;
  * cb[4] gets r0's upper half.  For csum_replace the flags come from cb[3]. */
 static void build_tc_call(struct pb *b, int helper, int nargs)
@@ -348,6 +425,8 @@ int main(void)
 		harness_skip(&h, "helpers against the kernel", "%s (skep engines still compared)",
 			     why);
 	test_xdp_adjust(&h, kernel);
+	xdp_bytes_cases(&h, "xdp_load_bytes", 1, kernel);
+	xdp_bytes_cases(&h, "xdp_store_bytes", 0, kernel);
 	build_tc_call(&b, BPF_FUNC_l3_csum_replace, 5);
 	tc_cases(&h, "l3_csum_replace", &b, kernel, csum_args, 3000);
 	build_tc_call(&b, BPF_FUNC_l4_csum_replace, 5);
