@@ -161,7 +161,7 @@ static int alu_unary(struct verifier_env *env, struct vstate *st, const struct i
 		*dst = z;
 	} else {
 		int swap = isa_is_alu64(o->code) || (o->code & BPF_TO_BE);
-		scalar_end(dst, in->imm, swap, 1);
+		scalar_end(dst, in->imm, swap, -1);
 	}
 	dst->id = 0;
 	return 0;

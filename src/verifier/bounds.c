@@ -315,26 +315,6 @@ static void scalar_shift(struct vreg *d, const struct vreg *s, int op, unsigned 
 		reg_var_unbounded(d);
 }
 
-/* Unsigned division and remainder; x / 0 = 0 and x % 0 = x (ISA). */
-static void scalar_divmod(struct vreg *d, const struct vreg *s, int op)
-{
-	uint64_t umax = d->umax;
-	int c = reg_is_const(s), cv_nz = c && s->var.value;
-
-	if (c && reg_is_const(d)) {
-		uint64_t a = d->var.value, b = s->var.value;
-		reg_mark_const(d, op == BPF_DIV ? (b ? a / b : 0) : (b ? a % b : a));
-		return;
-	}
-	reg_mark_unknown(d);
-	if (op == BPF_DIV)
-		d->umax = cv_nz ? umax / s->var.value : umax;
-	else
-		d->umax = cv_nz ? umin64(umax, s->var.value - 1) : umax;
-	if (reg_bounds_sync(d))
-		reg_mark_unknown(d);
-}
-
 /* 64-bit semantics on whatever the operands hold. */
 static void scalar_alu64(struct vreg *d, const struct vreg *s, int op, int sdiv)
 {
@@ -358,10 +338,8 @@ static void scalar_alu64(struct vreg *d, const struct vreg *s, int op, int sdiv)
 		break;
 	case BPF_DIV:
 	case BPF_MOD:
-		if (sdiv)
-			reg_mark_unknown(d);
-		else
-			scalar_divmod(d, s, op);
+		/* Not reached: scalar_alu() gives up on division (kernel-like). */
+		reg_mark_unknown(d);
 		break;
 	case BPF_MOV:
 		*d = *s;
@@ -398,8 +376,28 @@ static void scalar_arsh32(struct vreg *d, const struct vreg *s)
 	reg_zext32(d);
 }
 
+/* What the kernel (6.18) computes no range for: division and remainder,
+ * and shifts by anything but a constant below the width.  The result is
+ * a full 64-bit unknown even for 32-bit ops, as there: what the kernel
+ * rejects for safety, skep must reject too, so it is no more precise. */
+static int scalar_untracked(const struct vreg *src, int op, int is64)
+{
+	if (op == BPF_DIV || op == BPF_MOD)
+		return 1;
+	if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) {
+		struct tnum t = is64 ? src->var : tnum_subreg(src->var);
+		return !tnum_is_const(t) || t.value >= (is64 ? 64u : 32u);
+	}
+	return 0;
+}
+
 void scalar_alu(struct vreg *dst, const struct vreg *src, int op, int is64, int sdiv)
 {
+	(void)sdiv;
+	if (scalar_untracked(src, op, is64)) {
+		reg_mark_unknown(dst);
+		return;
+	}
 	if (is64) {
 		scalar_alu64(dst, src, op, sdiv);
 		return;
@@ -474,6 +472,10 @@ void scalar_end(struct vreg *dst, int bits, int swap, int is64)
 {
 	uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1;
 
+	if (is64 < 0) { /* a byte-order instruction: untracked, as in the kernel */
+		reg_mark_unknown(dst);
+		return;
+	}
 	if (reg_is_const(dst)) {
 		uint64_t v = dst->var.value & mask;
 		reg_mark_const(dst, swap ? bswap_n(v, bits) : v);

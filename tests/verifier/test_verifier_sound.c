@@ -8,6 +8,7 @@
 #include "../lib/harness.h"
 #include "../lib/randprog.h"
 #include "cases.h"
+#include "offsetgen.h"
 #include "skep/hooks.h"
 #include "vtest.h"
 
@@ -101,8 +102,10 @@ static void sound_one(struct sound *s, const struct bpf_insn *p, size_t n, const
 		return;
 	}
 	uint8_t pkt[1024];
-	for (int run = 0; run < 4; run++) {
-		uint32_t len = 14 + rnd(s, run == 0 ? 20 : 600);
+	for (int run = 0; run < 8; run++) {
+		/* Short packets find out-of-bounds accesses: a packet of exactly
+		 * the proven size half the time. */
+		uint32_t len = run & 1 ? 14 + rnd(s, run < 4 ? 100 : 600) : (uint32_t)(OG_PROVEN + (run & 2));
 		randprog_fill(randprog_rng_next(&s->rng), pkt, len);
 		skep_xdp_frame_set(s->frame, pkt, len, 1, 0);
 		struct skep_run_opts ro = {.sz = sizeof(ro), .mode = SKEP_EXEC_CHECKED,
@@ -191,6 +194,12 @@ int main(int argc, char **argv)
 		sound_one(&s, p, n, "", "random program");
 	}
 	unsigned acc_random = s.accepted, tried_random = s.tried;
+	/* Computed offsets: ALU and branches on packet bytes, then an access. */
+	for (unsigned i = 0; i < rounds * 4; i++) {
+		size_t n = offsetgen(i + 1, p);
+		sound_one(&s, p, n, "", "computed offset");
+	}
+	unsigned acc_off = s.accepted - acc_random, tried_off = s.tried - tried_random;
 	/* The rule table's XDP programs with slips. */
 	for (unsigned i = 0; i < rounds; i++) {
 		const struct vcase *c = &vcases[i % NR_VCASES];
@@ -209,9 +218,9 @@ int main(int argc, char **argv)
 				mutate(&s, p, n);
 		sound_one(&s, p, n, c->maps, c->name);
 	}
-	printf("# soundness: %u programs, %u accepted (random: %u of %u), %u checked runs, "
-	       "%u tripped a check\n", s.tried, s.accepted, acc_random, tried_random, s.runs,
-	       s.failures);
+	printf("# soundness: %u programs, %u accepted (random: %u of %u; computed offsets: %u of "
+	       "%u), %u checked runs, %u tripped a check\n", s.tried, s.accepted, acc_random,
+	       tried_random, acc_off, tried_off, s.runs, s.failures);
 	harness_check(&h, s.failures == 0, "soundness: accepted programs never trip a check",
 		      "%u did", s.failures);
 	skep_xdp_frame_free(s.frame);
