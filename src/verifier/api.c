@@ -11,25 +11,35 @@
 #include "maps/map.h"
 #include "verifier/verifier.h"
 
+/* The program's maps, then one entry per map-in-map for its inner maps
+ * (their template: a lookup in the outer map gives one of them). */
 static int api_take_maps(struct verifier_env *env, const struct skep_verify_opts *o)
 {
-	if (!o->nr_maps)
+	size_t n = o->nr_maps, extra = 0;
+
+	if (!n)
 		return 0;
-	if (!o->maps || o->nr_maps > 255)
+	if (!o->maps || n > 127)
 		return -EINVAL;
-	env->maps = calloc(o->nr_maps, sizeof(*env->maps));
+	env->maps = calloc(2 * n, sizeof(*env->maps));
 	if (!env->maps)
 		return -ENOMEM;
-	for (size_t i = 0; i < o->nr_maps; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct skep_map *m = o->maps[i];
 		if (!m)
 			return -EINVAL;
 		env->maps[i] = (struct vmapinfo){m->type, m->key_size, m->value_size,
 						 m->max_entries, m->flags, m->lock_off >= 0,
 						 (uint32_t)(m->lock_off >= 0 ? m->lock_off : 0),
-						 o->maps[i]};
+						 o->maps[i], -1};
+		if (m->type != BPF_MAP_TYPE_ARRAY_OF_MAPS && m->type != BPF_MAP_TYPE_HASH_OF_MAPS)
+			continue;
+		const struct map_inner_tmpl *t = &m->inner;
+		env->maps[n + extra] = (struct vmapinfo){t->type, t->key_size, t->value_size,
+							 t->max_entries, t->flags, 0, 0, NULL, -1};
+		env->maps[i].inner = (int)(n + extra++);
 	}
-	env->nr_maps = o->nr_maps;
+	env->nr_maps = n;
 	return 0;
 }
 

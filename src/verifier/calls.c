@@ -70,9 +70,10 @@ static int call_map_compatible(uint32_t helper, uint32_t mt)
 		return 0;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
 	case BPF_MAP_TYPE_PROG_ARRAY:
-	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
-	case BPF_MAP_TYPE_HASH_OF_MAPS:
 		return helper != BPF_FUNC_map_lookup_elem;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+	case BPF_MAP_TYPE_HASH_OF_MAPS: /* updates come from user space only */
+		return helper == BPF_FUNC_map_lookup_elem || helper == BPF_FUNC_map_delete_elem;
 	}
 	return 1;
 }
@@ -172,7 +173,7 @@ static int arg_const_str(struct verifier_env *env, const struct vreg *r, int reg
 	uint64_t off = (uint64_t)r->off + r->var.value;
 	uint8_t *buf = calloc(1, mi->value_size + 1);
 	uint32_t key = 0;
-	int ok = buf && off < mi->value_size && !skep_map_lookup(mi->map, &key, buf) &&
+	int ok = buf && mi->map && off < mi->value_size && !skep_map_lookup(mi->map, &key, buf) &&
 		 memchr(buf + off, 0, mi->value_size - off);
 	free(buf);
 	return ok ? 0 : verifier_error(env, "%s: the string at r%d is not NUL-terminated in its "
@@ -254,6 +255,9 @@ static int call_check_arg(struct verifier_env *env, struct vstate *st, int regno
 		if (r->type != VT_MAP_PTR)
 			return verifier_error(env, "%s: r%d must be a map (from lddw), not a %s",
 					      helper_name(m), regno, verifier_type_name(r->type));
+		if (r->maybe_null)
+			return verifier_error(env, "%s: r%d is an inner map that may be NULL: compare "
+					      "it with 0 first", helper_name(m), regno);
 		m->map = r->map;
 		if (!call_map_compatible(m->proto->id, env->maps[r->map].type))
 			return verifier_error(env, "%s cannot be used with map %u (type %u)",
@@ -321,6 +325,13 @@ static int call_set_ret(struct verifier_env *env, struct vstate *st, struct call
 		reg_mark_not_init(r0);
 		return 0;
 	case RET_PTR_TO_MAP_VALUE_OR_NULL:
+		if (env->maps[m->map].inner >= 0) { /* map-in-map: an inner map, or NULL */
+			reg_mark_ptr(r0, VT_MAP_PTR);
+			r0->map = (uint8_t)env->maps[m->map].inner;
+			r0->maybe_null = 1;
+			r0->id = ++env->id_gen;
+			return 0;
+		}
 		reg_mark_ptr(r0, VT_MAP_VALUE);
 		r0->map = (uint8_t)m->map;
 		r0->mem_size = env->maps[m->map].value_size;

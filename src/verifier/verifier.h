@@ -143,7 +143,8 @@ struct vmapinfo {
 	uint32_t type, key_size, value_size, max_entries, flags;
 	int has_spin_lock;
 	uint32_t spin_lock_off;
-	struct skep_map *map;
+	struct skep_map *map; /* NULL for an inner map's template */
+	int inner;            /* map-in-map: index of its inner template, else -1 */
 };
 
 struct ctx_desc;
