@@ -12,6 +12,7 @@
  * is skep_prog_run()'s for unchecked runs (src/core/prog.c): keep them in step.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cbpf/cbpf.h"
@@ -79,6 +80,17 @@ int skep_cbpf_filter_packets(struct skep_cbpf_filter *f, const struct skep_cbpf_
 		.cx = &cx,
 		.log = &log,
 	};
+	if (b.jit && !f->needs_ctx) {
+		/* Nothing changes between packets but the packet: the loop runs
+		 * in native code.  A failed run gets verdict 0, as below. */
+		size_t done;
+		err = jit_run_batch(b.jit, &b.env, pkts, n, sizeof(*pkts),
+				    offsetof(struct skep_cbpf_packet, data),
+				    offsetof(struct skep_cbpf_packet, caplen), verdicts, &done);
+		if (err && done < n)
+			verdicts[done] = 0;
+		return err;
+	}
 	for (size_t i = 0; i < n && !err; i++) {
 		if (i + BATCH_PREFETCH < n)
 			__builtin_prefetch(pkts[i + BATCH_PREFETCH].data);

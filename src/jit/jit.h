@@ -52,6 +52,16 @@ typedef const struct jit_prog *(*jit_tail_fn)(struct skep_prog *prog, int checke
 int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
 	    struct skep_run_result *res);
 
+/* Many runs of unchecked code in one call, one per item of an array: item
+ * k sits stride bytes after item k-1 and holds the address (a pointer) and
+ * length (a size_t) of the data that legacy packet loads read, at data_off
+ * and len_off; every other part of env is the same for all runs.  The low
+ * 32 bits of each run's r0 go to verdicts[k].  0 when all ran; otherwise the
+ * error of the run that stopped, *done its index (*done = n when all ran). */
+int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void *items,
+		  size_t n, size_t stride, size_t data_off, size_t len_off, uint32_t *verdicts,
+		  size_t *done);
+
 /* The machine code, for disassembly and tests. */
 const void *jit_code(const struct jit_prog *jit, size_t *size);
 /* Per instruction slot, the offset of its code; slot len holds the end. */

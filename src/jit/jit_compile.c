@@ -82,6 +82,7 @@ static int jit_pass(struct jit_state *s)
 	s->e.len = 0;
 	s->blind_state = s->blind_seed;
 	jit_emit_trampoline(s);
+	s->batch_off = jit_emit_batch_trampoline(s);
 	for (size_t i = 0; i < n && !s->err; i++)
 		jit_emit_slot(s, i);
 	s->next[n] = (uint32_t)s->e.len;
@@ -230,6 +231,7 @@ int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		return err;
 	}
 	jit->entry = (uint64_t(*)(struct jit_run *))(uintptr_t)jit->image;
+	jit->batch_entry = (uint64_t(*)(struct jit_run *))((uintptr_t)jit->image + s.batch_off);
 	jit->addr = s.addr;
 	jit->ent = s.ent;
 	s.addr = s.ent = NULL;

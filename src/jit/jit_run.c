@@ -130,36 +130,66 @@ static int jit_stopped(const struct jit_run *run, struct interp_env *env,
 	}
 }
 
-int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
-	    struct skep_run_result *res)
+static void jit_run_init(struct jit_run *r, const struct jit_prog *jit,
+			 const struct interp_env *env, jit_tail_fn tail)
 {
 	uint8_t *top = env->stack + SKEP_MAX_FRAMES * SKEP_STACK_SIZE;
-	struct jit_run run;
 
 	/* Field by field: zeroing the whole struct (a rep stos) cost more than a
 	 * small filter's run; saved_rsp is the trampoline's to write. */
 	/* every prologue, the entry function's too, moves r10 down one frame */
-	run.stack_top = (uint64_t)(uintptr_t)(top + SKEP_STACK_SIZE);
-	run.stack_limit = (uint64_t)(uintptr_t)(env->stack + SKEP_STACK_SIZE);
-	run.packet = (uint64_t)(uintptr_t)env->packet;
-	run.packet_len = env->packet_len;
-	run.cx = (uint64_t)(uintptr_t)env->cx;
-	run.budget = env->budget;
-	run.status = JIT_STOP_NONE;
-	run.fault_ret = run.fault_addr = run.fault_size = run.fault_kind = 0;
-	run.callx_kind = 0;
-	run.tail_r1 = 0;
-	run.saved_r0 = 0;
-	run.jit = jit;
-	run.cur = NULL;
-	run.tail = tail;
-	run.log = env->log;
+	r->stack_top = (uint64_t)(uintptr_t)(top + SKEP_STACK_SIZE);
+	r->stack_limit = (uint64_t)(uintptr_t)(env->stack + SKEP_STACK_SIZE);
+	r->packet = (uint64_t)(uintptr_t)env->packet;
+	r->packet_len = env->packet_len;
+	r->cx = (uint64_t)(uintptr_t)env->cx;
+	r->budget = env->budget;
+	r->status = JIT_STOP_NONE;
+	r->fault_ret = r->fault_addr = r->fault_size = r->fault_kind = 0;
+	r->callx_kind = 0;
+	r->tail_r1 = 0;
+	r->saved_r0 = 0;
+	r->jit = jit;
+	r->cur = NULL;
+	r->tail = tail;
+	r->log = env->log;
+	r->entry = jit_image(jit) + jit->ent[env->entry];
+	memcpy(r->args, env->args, sizeof(r->args));
+}
+
+int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void *items,
+		  size_t n, size_t stride, size_t data_off, size_t len_off, uint32_t *verdicts,
+		  size_t *done)
+{
+	struct skep_run_result res = {.fault_insn = -1};
+	struct jit_run run;
+
+	*done = 0;
+	if (jit->checked || env->entry >= jit->len || !jit->isa->is_func_start[env->entry])
+		return -EINVAL;
+	jit_run_init(&run, jit, env, NULL);
+	run.batch_cur = (uint64_t)(uintptr_t)items;
+	run.batch_end = run.batch_cur + n * stride;
+	run.batch_stride = stride;
+	run.batch_ahead = JIT_BATCH_AHEAD * stride;
+	run.batch_data_off = data_off;
+	run.batch_len_off = len_off;
+	run.verdicts = (uint64_t)(uintptr_t)verdicts;
+	jit->batch_entry(&run);
+	*done = (size_t)((run.batch_cur - (uint64_t)(uintptr_t)items) / stride);
+	return run.status == JIT_STOP_NONE ? 0 : jit_stopped(&run, env, &res);
+}
+
+int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
+	    struct skep_run_result *res)
+{
+	struct jit_run run;
+
 	if (env->entry >= jit->len || !jit->isa->is_func_start[env->entry]) {
 		log_printf(env->log, "insn %u: not the start of a function", env->entry);
 		return -EINVAL;
 	}
-	run.entry = jit_image(jit) + jit->ent[env->entry];
-	memcpy(run.args, env->args, sizeof(run.args));
+	jit_run_init(&run, jit, env, tail);
 	res->retval = jit->entry(&run);
 	if (jit->checked)
 		res->insns = env->budget - run.budget;

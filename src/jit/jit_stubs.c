@@ -2,12 +2,16 @@
  * calls to start a run, and the shared out-of-line stubs that stop a run,
  * check memory accesses and resolve callx targets.
  *
- * Stopping works from any call depth: the trampoline records its rsp in the
- * jit_run, and a stop reloads it and returns from the trampoline, with rax
- * (eBPF r0) as it was.  Stubs reached by `call` find the return address on
+ * Stopping works from any call depth: the trampoline records in the jit_run
+ * where its call to the eBPF function leaves the return address, and a stop
+ * reloads that rsp and returns to the trampoline, with rax (eBPF r0) as it
+ * was: the plain trampoline then returns to C, the batch one goes on to the
+ * next packet or, if the run stopped with a status, returns to C.  Stubs reached by `call` find the return address on
  * the stack; it lies inside the code of the eBPF instruction that stopped,
  * which is how jit_run() names that instruction.
  */
+#include <string.h>
+
 #include "core/callctx.h"
 #include "jit/jit_x86.h"
 
@@ -24,25 +28,6 @@ static void jit_c_epilogue(struct x86_buf *e)
 /* uint64_t entry(struct jit_run *run): registers as the interpreter starts
  * them (r1-r5 the arguments, r10 the stack top, the rest zero), then a call
  * to the function run->entry names (the main function, or a callback's). */
-void jit_emit_trampoline(struct jit_state *s)
-{
-	struct x86_buf *e = &s->e;
-
-	for (size_t r = 0; r < sizeof(jit_c_saved); r++)
-		x86_push(e, jit_c_saved[r]);
-	x86_alu_ri(e, 8, X86_SUB, X86_RSP, 8); /* 16-byte alignment inside the functions */
-	x86_mov_rr(e, 8, JIT_RUN, X86_RDI);
-	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(saved_rsp), X86_RSP);
-	x86_load(e, 8, X86_RBP, JIT_RUN, JIT_RUN_OFF(stack_top));
-	for (unsigned r = 1; r <= 5; r++)
-		x86_load(e, 8, jit_reg(r), JIT_RUN, JIT_RUN_OFF(args) + 8 * (int32_t)(r - 1));
-	x86_alu_rr(e, 4, X86_XOR, X86_RAX, X86_RAX);
-	for (unsigned r = 6; r <= 9; r++)
-		x86_alu_rr(e, 4, X86_XOR, jit_reg(r), jit_reg(r));
-	x86_call_m(e, JIT_RUN, JIT_RUN_OFF(entry));
-	jit_c_epilogue(e);
-}
-
 /* A jump to code already emitted in this pass (stubs refer to earlier stubs). */
 static void jit_jmp_back(struct x86_buf *e, int cc, size_t to)
 {
@@ -57,6 +42,110 @@ static void jit_jmp_back(struct x86_buf *e, int cc, size_t to)
 	else
 		x86_jcc_rel32(e, cc, (int32_t)((int64_t)to - (int64_t)(e->len + X86_JCC32_LEN)));
 }
+
+static void jit_c_prologue(struct x86_buf *e)
+{
+	for (size_t r = 0; r < sizeof(jit_c_saved); r++)
+		x86_push(e, jit_c_saved[r]);
+	x86_alu_ri(e, 8, X86_SUB, X86_RSP, 8); /* 16-byte alignment inside the functions */
+	x86_mov_rr(e, 8, JIT_RUN, X86_RDI);
+}
+
+/* Registers as the interpreter starts them, then the call; a stop comes
+ * back to just after it (saved_rsp is where the call puts its return address). */
+static void jit_c_call_entry(struct x86_buf *e)
+{
+	x86_lea(e, JIT_T1, X86_RSP, -8);
+	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(saved_rsp), JIT_T1);
+	x86_load(e, 8, X86_RBP, JIT_RUN, JIT_RUN_OFF(stack_top));
+	for (unsigned r = 1; r <= 5; r++)
+		x86_load(e, 8, jit_reg(r), JIT_RUN, JIT_RUN_OFF(args) + 8 * (int32_t)(r - 1));
+	x86_alu_rr(e, 4, X86_XOR, X86_RAX, X86_RAX);
+	for (unsigned r = 6; r <= 9; r++)
+		x86_alu_rr(e, 4, X86_XOR, jit_reg(r), jit_reg(r));
+	x86_call_m(e, JIT_RUN, JIT_RUN_OFF(entry));
+}
+
+void jit_emit_trampoline(struct jit_state *s)
+{
+	jit_c_prologue(&s->e);
+	jit_c_call_entry(&s->e);
+	jit_c_epilogue(&s->e);
+}
+
+/* A forward branch whose 32-bit distance is filled in by jit_bind32. */
+static size_t jit_jcc32_fwd(struct x86_buf *e, enum x86_cc cc)
+{
+	x86_jcc_rel32(e, cc, 0);
+	return e->len - 4;
+}
+
+static void jit_bind32(struct x86_buf *e, size_t at)
+{
+	int32_t rel = (int32_t)(e->len - (at + 4));
+
+	if (!e->err)
+		memcpy(e->buf + at, &rel, sizeof(rel));
+}
+
+/* The data of the item JIT_BATCH_AHEAD ahead, if there is one, is on its
+ * way into the cache while this one runs (T0 = the current item). */
+static void jit_emit_batch_prefetch(struct x86_buf *e)
+{
+	size_t skip;
+
+	x86_mov_rr(e, 8, JIT_T1, JIT_T0);
+	x86_alu_rm(e, 8, X86_ADD, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_ahead));
+	x86_alu_rm(e, 8, X86_CMP, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_end));
+	skip = x86_jcc8_fwd(e, X86_CC_AE);
+	x86_alu_rm(e, 8, X86_ADD, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_data_off));
+	x86_load(e, 8, JIT_T1, JIT_T1, 0);
+	/* prefetcht0 [r11] */
+	x86_byte(e, 0x41);
+	x86_byte(e, 0x0f);
+	x86_byte(e, 0x18);
+	x86_byte(e, 0x0b);
+	x86_bind8(e, skip);
+}
+
+/* uint64_t batch_entry(struct jit_run *run): the program once per item, as
+ * the plain trampoline runs it once, without going back to C in between
+ * (for a small filter the way in and out of C costs more than the filter).
+ * A run that stops with a status ends the batch at its item. */
+size_t jit_emit_batch_trampoline(struct jit_state *s)
+{
+	struct x86_buf *e = &s->e;
+	size_t start = e->len, loop, to_end, to_stop;
+
+	jit_c_prologue(e);
+	loop = e->len;
+	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(batch_cur));
+	x86_alu_rm(e, 8, X86_CMP, JIT_T0, JIT_RUN, JIT_RUN_OFF(batch_end));
+	to_end = jit_jcc32_fwd(e, X86_CC_AE);
+	jit_emit_batch_prefetch(e);
+	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_data_off));
+	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
+	x86_load(e, 8, JIT_T1, JIT_T1, 0);
+	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet), JIT_T1);
+	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_len_off));
+	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
+	x86_load(e, 8, JIT_T1, JIT_T1, 0);
+	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet_len), JIT_T1);
+	jit_c_call_entry(e);
+	x86_alu_mi(e, 8, X86_CMP, JIT_RUN, JIT_RUN_OFF(status), JIT_STOP_NONE);
+	to_stop = x86_jcc8_fwd(e, X86_CC_NE);
+	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(verdicts));
+	x86_store(e, 4, JIT_T0, 0, X86_RAX);
+	x86_alu_mi(e, 8, X86_ADD, JIT_RUN, JIT_RUN_OFF(verdicts), 4);
+	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(batch_stride));
+	x86_alu_mr(e, 8, X86_ADD, JIT_RUN, JIT_RUN_OFF(batch_cur), JIT_T0);
+	jit_jmp_back(e, -1, loop);
+	jit_bind32(e, to_end);
+	x86_bind8(e, to_stop);
+	jit_c_epilogue(e);
+	return start;
+}
+
 
 static void jit_bind_all(struct x86_buf *e, const size_t *at, int n)
 {
@@ -200,7 +289,7 @@ void jit_emit_stubs(struct jit_state *s)
 	x86_alu_rr(e, 4, X86_XOR, X86_RAX, X86_RAX);
 	s->next_stub[JIT_STUB_ABORT] = (uint32_t)e->len; /* falls in from PKT_OOB */
 	x86_load(e, 8, X86_RSP, JIT_RUN, JIT_RUN_OFF(saved_rsp));
-	jit_c_epilogue(e);
+	x86_ret(e); /* to the trampoline, just after its call */
 
 	s->next_stub[JIT_STUB_STOP] = (uint32_t)e->len;
 	x86_pop(e, JIT_T2);

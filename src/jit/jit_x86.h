@@ -87,7 +87,7 @@ struct jit_run {
 	uint64_t packet_len;
 	uint64_t cx;	    /* struct skep_call_ctx *: helper argument 6, checked regions */
 	uint64_t budget;    /* checked: instructions left */
-	uint64_t saved_rsp; /* native stack of the trampoline, to unwind to when stopping */
+	uint64_t saved_rsp; /* where the trampoline's call left its return address: a stop returns there */
 	uint64_t status;    /* enum jit_stop */
 	uint64_t fault_ret; /* a return address inside the code of the stopping instruction */
 	uint64_t fault_addr;
@@ -97,12 +97,20 @@ struct jit_run {
 	uint64_t entry;	     /* code address of the function the run starts in */
 	uint64_t tail_r1;    /* r1 at a bpf_tail_call: the new program's r1 */
 	uint64_t saved_r0;
+	/* jit_run_batch: items [batch_cur, batch_end) batch_stride bytes apart,
+	 * each with the packet's address and length at these offsets; r0 of
+	 * each run goes to the u32 at verdicts, which moves on. */
+	uint64_t batch_cur, batch_end, batch_stride, batch_data_off, batch_len_off, verdicts;
+	uint64_t batch_ahead; /* JIT_BATCH_AHEAD items in bytes: whose data to prefetch */
 	/* used by C only */
 	const struct jit_prog *jit; /* the program run started with */
 	const struct jit_prog *cur; /* the program the last tail call switched to */
 	jit_tail_fn tail;
 	struct skep_log *log;
 };
+
+/* Items ahead of the current one whose data the batch trampoline prefetches. */
+#define JIT_BATCH_AHEAD 4
 
 #define JIT_RUN_OFF(field) ((int32_t)offsetof(struct jit_run, field))
 
@@ -126,6 +134,7 @@ struct jit_prog {
 	void *image; /* read-execute mapping */
 	size_t image_len, mapped;
 	uint64_t (*entry)(struct jit_run *run);
+	uint64_t (*batch_entry)(struct jit_run *run); /* the batch trampoline */
 	uint32_t *addr; /* per slot: offset of its code; [len] = end of the functions */
 	uint32_t *ent;	/* per function-start slot: offset of its entry (prologue) */
 	size_t len;
@@ -161,6 +170,7 @@ struct jit_state {
 	uint8_t *is_target; /* per slot: some jump lands here */
 	size_t slot;	 /* slot being translated */
 	int err;	 /* translation error besides the buffer's (logged) */
+	size_t batch_off; /* where the batch trampoline starts */
 };
 
 /* Translation of one slot (jit_x86.c dispatches to the others). */
@@ -179,6 +189,8 @@ int jit_emit_inline_call(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_call_local(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_callx(struct jit_state *s, const struct isa_insn *in);
 void jit_emit_trampoline(struct jit_state *s);
+/* The batch trampoline, right after the other; returns its offset. */
+size_t jit_emit_batch_trampoline(struct jit_state *s);
 void jit_emit_stubs(struct jit_state *s);
 
 /* Branches.  jit_branch() jumps to slot t (cc < 0: unconditionally), short
