@@ -86,43 +86,38 @@ static int map_check_common(const struct skep_map_attr *a)
 	return 0;
 }
 
-void map_value_store(int lock_off, void *dst, const void *src, uint32_t size, int locked)
+/* Copy a value around its struct bpf_spin_lock, which stays as it is, holding
+ * the lock that `locker` (the map's copy of the value) carries if it is not
+ * NULL.  Returns whether the value has a lock. */
+static int map_value_copy(int lock_off, uint8_t *d, const uint8_t *s, uint32_t size,
+			  uint8_t *locker)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
 	uint32_t *lock;
 
 	if (lock_off < 0 || (uint32_t)lock_off + 4 > size) {
 		memcpy(d, s, size);
-		return;
+		return 0;
 	}
-	lock = (uint32_t *)(d + lock_off);
-	if (locked)
+	lock = locker ? (uint32_t *)(locker + lock_off) : NULL;
+	if (lock)
 		map_spin_lock(lock);
 	memcpy(d, s, (size_t)lock_off);
 	memcpy(d + lock_off + 4, s + lock_off + 4, size - (uint32_t)lock_off - 4);
-	if (locked)
+	if (lock)
 		map_spin_unlock(lock);
+	return 1;
 }
 
+void map_value_store(int lock_off, void *dst, const void *src, uint32_t size, int locked)
+{
+	map_value_copy(lock_off, dst, src, size, locked ? dst : NULL);
+}
+
+/* The copy out shows the lock as zero, as the kernel's does. */
 void map_value_load(int lock_off, void *dst, const void *src, uint32_t size, int locked)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-	uint32_t *lock;
-
-	if (lock_off < 0 || (uint32_t)lock_off + 4 > size) {
-		memcpy(d, s, size);
-		return;
-	}
-	lock = (uint32_t *)(s + lock_off);
-	if (locked)
-		map_spin_lock(lock);
-	memcpy(d, s, (size_t)lock_off);
-	memcpy(d + lock_off + 4, s + lock_off + 4, size - (uint32_t)lock_off - 4);
-	if (locked)
-		map_spin_unlock(lock);
-	memset(d + lock_off, 0, 4);
+	if (map_value_copy(lock_off, dst, src, size, locked ? (uint8_t *)(uintptr_t)src : NULL))
+		memset((uint8_t *)dst + lock_off, 0, 4);
 }
 
 static struct skep_map *map_new(const struct skep_map_attr *a, const struct map_ops *ops)
