@@ -354,30 +354,14 @@ static void test_random(struct harness *h, struct skep_vm *vm)
 
 /* ---- the command line ---- */
 
-static int cli(const char *args, char *out, size_t size)
-{
-	char cmd[1024];
-	const char *build = getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
-	size_t n = 0;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "%s/skep seccomp %s 2>&1", build, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void expect_cli(struct harness *h, const char *name, const char *args, int code,
 		       const char *want)
 {
-	char out[4096];
-	int rc = cli(args, out, sizeof(out));
+	char out[4096], line[1024];
+	int rc;
+
+	snprintf(line, sizeof(line), "seccomp %s", args);
+	rc = harness_skep(line, out, sizeof(out));
 
 	harness_check(h, rc == code && strstr(out, want), name, "exit %d (want %d): %s", rc, code,
 		      out);

@@ -437,19 +437,9 @@ static int write_pcapng(const struct capture *c, const char *path, int n)
 static int cli(struct ctx *t, const char *args, char *out, size_t size)
 {
 	char cmd[1024];
-	size_t n = 0;
-	FILE *p;
-	int status;
 
 	snprintf(cmd, sizeof(cmd), "cd %s && %s filter %s 2>&1", t->dir, t->skep, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return harness_run(cmd, out, size);
 }
 
 static void expect(struct ctx *t, const char *name, const char *args, int code, const char *want)

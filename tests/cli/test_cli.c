@@ -4,45 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/harness.h"
-
-static const char *build_dir(void)
-{
-	return getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
-}
-
-/* Runs `skep ARGS` (shell syntax), collecting stdout+stderr; returns the exit code. */
-static int cli_run(const char *args, char *out, size_t size)
-{
-	char cmd[2048];
-	size_t n = 0;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "%s/skep %s 2>&1", build_dir(), args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void expect(struct harness *h, const char *name, const char *args, int code,
-		   const char *needle)
-{
-	char out[16384];
-	int rc = cli_run(args, out, sizeof(out));
-
-	harness_check(h, rc == code && (!needle || strstr(out, needle)), name,
-		      "exit %d (want %d), output lacks \"%s\":\n%s", rc, code, needle ? needle : "",
-		      out);
-}
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -67,47 +31,47 @@ int main(void)
 	}
 	if (!mkdtemp(tmp))
 		return 1;
-	expect(&h, "help", "--help", 0, "test-run");
-	expect(&h, "no_command", "", 2, "usage");
-	expect(&h, "unknown_command", "frobnicate", 2, "unknown command");
+	harness_expect_skep(&h, "help", "--help", 0, "test-run");
+	harness_expect_skep(&h, "no_command", "", 2, "usage");
+	harness_expect_skep(&h, "unknown_command", "frobnicate", 2, "unknown command");
 	snprintf(args, sizeof(args), "asm examples/fnv1a.s -o %s/fnv1a.bin", tmp);
-	expect(&h, "asm", args, 0, NULL);
+	harness_expect_skep(&h, "asm", args, 0, NULL);
 	snprintf(args, sizeof(args), "disasm %s/fnv1a.bin", tmp);
-	expect(&h, "disasm_kernel_syntax", args, 0, "   8: r6 = *(u8 *)(r5 + 0)");
+	harness_expect_skep(&h, "disasm_kernel_syntax", args, 0, "   8: r6 = *(u8 *)(r5 + 0)");
 	/* The load of r6 becomes a movzx of a byte; the stubs come after the code. */
 	snprintf(args, sizeof(args), "disasm %s/fnv1a.bin --jited", tmp);
-	expect(&h, "disasm_jited", args, 0, "   8: r6 = *(u8 *)(r5 + 0)\n");
-	expect(&h, "disasm_jited_movzx", args, 0, "movzx");
-	expect(&h, "disasm_jited_stubs", args, 0, "; shared stubs");
+	harness_expect_skep(&h, "disasm_jited", args, 0, "   8: r6 = *(u8 *)(r5 + 0)\n");
+	harness_expect_skep(&h, "disasm_jited_movzx", args, 0, "movzx");
+	harness_expect_skep(&h, "disasm_jited_stubs", args, 0, "; shared stubs");
 	snprintf(args, sizeof(args), "test-run %s/fnv1a.bin --mem examples/hello.txt", tmp);
-	expect(&h, "test_run_fnv1a", args, 0, "retval: 5484864030222411692 (0x4c1e26c682b967ac)");
-	expect(&h, "test_run_json", "test-run examples/fnv1a.s --mem examples/hello.txt --json", 0,
+	harness_expect_skep(&h, "test_run_fnv1a", args, 0, "retval: 5484864030222411692 (0x4c1e26c682b967ac)");
+	harness_expect_skep(&h, "test_run_json", "test-run examples/fnv1a.s --mem examples/hello.txt --json", 0,
 	       "{\"retval\": 5484864030222411692, \"runs\": 1, \"ns_per_run\": ");
-	expect(&h, "test_run_json_data_out",
+	harness_expect_skep(&h, "test_run_json_data_out",
 	       "test-run examples/fnv1a.s --mem examples/hello.txt --json --repeat 3", 0,
 	       "\"runs\": 3, ");
-	expect(&h, "test_run_checked", "test-run examples/fnv1a.s --mem examples/hello.txt --checked",
+	harness_expect_skep(&h, "test_run_checked", "test-run examples/fnv1a.s --mem examples/hello.txt --checked",
 	       0, "0x4c1e26c682b967ac");
-	expect(&h, "missing_file", "test-run /nonexistent/prog.bin", 2, "cannot open");
-	expect(&h, "bad_option", "test-run examples/fnv1a.s --frob", 2, "usage");
+	harness_expect_skep(&h, "missing_file", "test-run /nonexistent/prog.bin", 2, "cannot open");
+	harness_expect_skep(&h, "bad_option", "test-run examples/fnv1a.s --frob", 2, "usage");
 
 	snprintf(path, sizeof(path), "%s/oob.bin", tmp);
 	write_file(path, oob, sizeof(oob));
 	snprintf(args, sizeof(args), "test-run %s --mem examples/fnv1a.s --checked", path);
-	expect(&h, "checked_read_in_bounds", args, 0, NULL);
+	harness_expect_skep(&h, "checked_read_in_bounds", args, 0, NULL);
 	snprintf(path, sizeof(path), "%s/small", tmp);
 	write_file(path, "12345678", 8);
 	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s --checked", tmp, path);
-	expect(&h, "checked_fault_names_insn", args, 1, "insn 0: 4-byte read at 0x");
+	harness_expect_skep(&h, "checked_fault_names_insn", args, 1, "insn 0: 4-byte read at 0x");
 
 	snprintf(path, sizeof(path), "%s/badop.bin", tmp);
 	write_file(path, badop, sizeof(badop));
 	snprintf(args, sizeof(args), "test-run %s", path);
-	expect(&h, "rejected_program_exit_1", args, 1, "insn 0: unknown opcode 0xff");
+	harness_expect_skep(&h, "rejected_program_exit_1", args, 1, "insn 0: unknown opcode 0xff");
 	snprintf(path, sizeof(path), "%s/odd.bin", tmp);
 	write_file(path, badop, 12);
 	snprintf(args, sizeof(args), "test-run %s", path);
-	expect(&h, "truncated_binary_exit_2", args, 2, "4 stray bytes at offset 8");
+	harness_expect_skep(&h, "truncated_binary_exit_2", args, 2, "4 stray bytes at offset 8");
 
 	snprintf(args, sizeof(args), "rm -rf %s", tmp);
 	if (system(args))

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 
 static void harness_line(const char *tag, const char *name, const char *fmt, va_list ap)
 {
@@ -84,4 +86,49 @@ char *harness_read_file(const char *path, size_t *len)
 	}
 	fclose(f);
 	return buf;
+}
+
+int harness_run(const char *cmd, char *out, size_t size)
+{
+	size_t n = 0;
+	FILE *p = popen(cmd, "r");
+	int status;
+
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
+		n += strlen(out + n);
+	if (size)
+		out[n] = '\0';
+	/* drain what did not fit, so the command is not killed by SIGPIPE */
+	for (char sink[256]; fgets(sink, sizeof(sink), p);)
+		;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int harness_skep(const char *args, char *out, size_t size)
+{
+	const char *build = getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
+	size_t len = strlen(build) + strlen(args) + 32;
+	char *cmd = malloc(len);
+	int rc;
+
+	if (!cmd)
+		return -1;
+	snprintf(cmd, len, "%s/skep %s 2>&1", build, args);
+	rc = harness_run(cmd, out, size);
+	free(cmd);
+	return rc;
+}
+
+void harness_expect_skep(struct harness *h, const char *name, const char *args, int code,
+			 const char *needle)
+{
+	char out[16384];
+	int rc = harness_skep(args, out, sizeof(out));
+
+	harness_check(h, rc == code && (!needle || strstr(out, needle)), name,
+		      "exit %d (want %d), output lacks \"%s\":\n%s", rc, code, needle ? needle : "",
+		      out);
 }

@@ -24,6 +24,15 @@ int harness_check(struct harness *h, int ok, const char *name, const char *fmt, 
 /* Exit status for the run: 1 if anything failed, 77 if all skipped, else 0. */
 int harness_exit(const struct harness *h);
 
+/* Run a shell command, collecting its stdout and stderr into out (always
+ * NUL-terminated, cut at size); returns its exit code, -1 if it did not exit. */
+int harness_run(const char *cmd, char *out, size_t size);
+/* The same for `skep ARGS` (shell syntax) from $SKEP_BUILD (default build). */
+int harness_skep(const char *args, char *out, size_t size);
+/* PASS if `skep ARGS` exits with code and its output holds needle (NULL: anything). */
+void harness_expect_skep(struct harness *h, const char *name, const char *args, int code,
+			 const char *needle);
+
 /* Whole file into a malloc'd buffer (NUL-terminated); NULL on error. */
 char *harness_read_file(const char *path, size_t *len);
 

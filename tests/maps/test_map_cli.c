@@ -10,36 +10,6 @@
 #include "../lib/harness.h"
 #include "skep/maps.h"
 
-static int cli_run(const char *args, char *out, size_t size)
-{
-	const char *build = getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
-	char cmd[2048];
-	size_t n = 0;
-	FILE *p;
-	int status;
-
-	snprintf(cmd, sizeof(cmd), "%s/skep %s 2>&1", build, args);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
-		n += strlen(out + n);
-	out[n] = '\0';
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void expect(struct harness *h, const char *name, const char *args, int code,
-		   const char *needle)
-{
-	char out[16384];
-	int rc = cli_run(args, out, sizeof(out));
-
-	harness_check(h, rc == code && (!needle || strstr(out, needle)), name,
-		      "exit %d (want %d), output lacks \"%s\":\n%s", rc, code, needle ? needle : "",
-		      out);
-}
-
 /* r0 = ++map0[0] (lddw src 1, index 0), as raw instructions. */
 static const unsigned char count_prog[] = {
 	0x62, 0x0a, 0xfc, 0xff, 0x00, 0x00, 0x00, 0x00, /* *(u32 *)(r10 - 4) = 0 */
@@ -73,21 +43,21 @@ int main(void)
 		fwrite(count_prog, 1, sizeof(count_prog), f);
 		fclose(f);
 	}
-	expect(&h, "map_list_empty", "map list --json", 0, "[]");
-	expect(&h, "map_create", "map create counts hash 4 8 16", 0, NULL);
-	expect(&h, "map_create_taken", "map create counts hash 4 8 16", 1, "exists");
-	expect(&h, "map_create_bad", "map create bad hash 0 8 16", 2, "Invalid argument");
-	expect(&h, "map_update_u32", "map update counts u32:7 u64:41", 0, NULL);
-	expect(&h, "map_update_hex", "map update counts '08 00 00 00' 0x0100000000000000", 0, NULL);
-	expect(&h, "map_update_noexist", "map update counts u32:7 u64:1 --flags noexist", 1,
+	harness_expect_skep(&h, "map_list_empty", "map list --json", 0, "[]");
+	harness_expect_skep(&h, "map_create", "map create counts hash 4 8 16", 0, NULL);
+	harness_expect_skep(&h, "map_create_taken", "map create counts hash 4 8 16", 1, "exists");
+	harness_expect_skep(&h, "map_create_bad", "map create bad hash 0 8 16", 2, "Invalid argument");
+	harness_expect_skep(&h, "map_update_u32", "map update counts u32:7 u64:41", 0, NULL);
+	harness_expect_skep(&h, "map_update_hex", "map update counts '08 00 00 00' 0x0100000000000000", 0, NULL);
+	harness_expect_skep(&h, "map_update_noexist", "map update counts u32:7 u64:1 --flags noexist", 1,
 	       "File exists");
-	expect(&h, "map_update_bad_bytes", "map update counts u32:7 123", 2, "not 8 bytes");
-	expect(&h, "map_lookup_json", "map lookup counts u32:7 --json", 0,
+	harness_expect_skep(&h, "map_update_bad_bytes", "map update counts u32:7 123", 2, "not 8 bytes");
+	harness_expect_skep(&h, "map_lookup_json", "map lookup counts u32:7 --json", 0,
 	       "{\"key\": \"07000000\", \"value\": \"2900000000000000\"}");
-	expect(&h, "map_dump_text", "map dump counts", 0, "key: 07 00 00 00  value: 29 00");
-	expect(&h, "map_dump_json", "map dump counts --json", 0, "{\"key\": \"08000000\"");
-	expect(&h, "map_dump_hist", "map dump counts --hist", 0, "[32, 64)");
-	expect(&h, "map_list", "map list --json", 0,
+	harness_expect_skep(&h, "map_dump_text", "map dump counts", 0, "key: 07 00 00 00  value: 29 00");
+	harness_expect_skep(&h, "map_dump_json", "map dump counts --json", 0, "{\"key\": \"08000000\"");
+	harness_expect_skep(&h, "map_dump_hist", "map dump counts --hist", 0, "[32, 64)");
+	harness_expect_skep(&h, "map_list", "map list --json", 0,
 	       "{\"name\": \"counts\", \"type\": \"hash\", \"key_size\": 4");
 	/* the library sees what the CLI wrote, and the other way round */
 	harness_check(&h, !skep_map_open_pinned("counts", &m) && !skep_map_lookup(m, &k, &v) &&
@@ -96,27 +66,27 @@ int main(void)
 	v = 5000;
 	skep_map_update(m, &k, &v, 0);
 	skep_map_free(m);
-	expect(&h, "map_library_to_cli", "map lookup counts u32:7", 0, "8813000000000000");
-	expect(&h, "map_delete", "map delete counts u32:7", 0, NULL);
-	expect(&h, "map_delete_missing", "map delete counts u32:7", 1, "No such file");
-	expect(&h, "map_queue_create", "map create q queue 0 4 2", 0, NULL);
-	expect(&h, "map_queue_push", "map update q - u32:9", 0, NULL);
-	expect(&h, "map_queue_pop", "map pop q", 0, "value: 09000000");
-	expect(&h, "map_queue_empty", "map pop q", 1, "No such file");
-	expect(&h, "map_open_missing", "map dump nothere", 2, "cannot open");
+	harness_expect_skep(&h, "map_library_to_cli", "map lookup counts u32:7", 0, "8813000000000000");
+	harness_expect_skep(&h, "map_delete", "map delete counts u32:7", 0, NULL);
+	harness_expect_skep(&h, "map_delete_missing", "map delete counts u32:7", 1, "No such file");
+	harness_expect_skep(&h, "map_queue_create", "map create q queue 0 4 2", 0, NULL);
+	harness_expect_skep(&h, "map_queue_push", "map update q - u32:9", 0, NULL);
+	harness_expect_skep(&h, "map_queue_pop", "map pop q", 0, "value: 09000000");
+	harness_expect_skep(&h, "map_queue_empty", "map pop q", 1, "No such file");
+	harness_expect_skep(&h, "map_open_missing", "map dump nothere", 2, "cannot open");
 	/* test-run with a pinned map and a fresh one, dumped as JSON */
-	expect(&h, "test_run_map_create", "map create hits array 4 8 2", 0, NULL);
+	harness_expect_skep(&h, "test_run_map_create", "map create hits array 4 8 2", 0, NULL);
 	snprintf(args, sizeof(args), "test-run %s --map hits --repeat 3 --dump-maps", prog);
-	expect(&h, "test_run_dump_maps", args, 0, "key: 00 00 00 00  value: 03 00");
+	harness_expect_skep(&h, "test_run_dump_maps", args, 0, "key: 00 00 00 00  value: 03 00");
 	snprintf(args, sizeof(args), "test-run %s --map hits --json --dump-maps --checked", prog);
-	expect(&h, "test_run_dump_maps_json", args, 0,
+	harness_expect_skep(&h, "test_run_dump_maps_json", args, 0,
 	       "\"maps\": {\"hits\": [{\"key\": \"00000000\", \"value\": \"0400000000000000\"}");
 	snprintf(args, sizeof(args), "test-run %s --map array:4:8:1:fresh --json --dump-maps", prog);
-	expect(&h, "test_run_new_map", args, 0, "{\"retval\": 1,");
+	harness_expect_skep(&h, "test_run_new_map", args, 0, "{\"retval\": 1,");
 	snprintf(args, sizeof(args), "test-run %s", prog);
-	expect(&h, "test_run_without_map", args, 1, "insn 1: lddw_map_fd refers to a map");
-	expect(&h, "map_unpin", "map unpin hits", 0, NULL);
-	expect(&h, "map_unpin_again", "map unpin hits", 1, NULL);
+	harness_expect_skep(&h, "test_run_without_map", args, 1, "insn 1: lddw_map_fd refers to a map");
+	harness_expect_skep(&h, "map_unpin", "map unpin hits", 0, NULL);
+	harness_expect_skep(&h, "map_unpin_again", "map unpin hits", 1, NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, prog);
 	if (system(cmd)) {
 		/* best effort */
