@@ -46,7 +46,8 @@ help:
 	@echo "make example    build and run the bundled example program"
 	@echo "make test       run every test; ends with 'N passed, N failed, N skipped'"
 	@echo "make asan       the tests under AddressSanitizer + UBSan (in build/asan)"
-	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)"
+	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60), then fuzz-diff"
+	@echo "make fuzz-diff  FUZZ_DIFF_PROGRAMS (200000) random programs: interpreter vs JIT vs kernel"
 	@echo "make bench      benchmarks: interpreter vs kernel JIT vs gcc -O2, as ratios"
 	@echo "make conformance  the bpf_conformance suite (CONFORMANCE_DIR=...)"
 	@echo "make format     clang-format every source file"
@@ -114,7 +115,21 @@ fuzz: $(DEPS_STAMP)
 		fi; \
 		grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done)" build/fuzz/$$name.log; \
 	done
+	$(MAKE) fuzz-diff
 fuzz-bins: $(FUZZ_BINS)
+
+# The long differential runs: FUZZ_DIFF_PROGRAMS random programs in the
+# interpreter against the JIT (per feature mix), and against the kernel.
+FUZZ_DIFF_PROGRAMS ?= 200000
+fuzz-diff: all
+	@echo "fuzz-diff: $(FUZZ_DIFF_PROGRAMS) random programs, interpreter vs JIT vs kernel"
+	@SKEP_JIT_DIFF_N=$(FUZZ_DIFF_PROGRAMS) $(BUILD)/tests/jit/test_jit_diff \
+		>$(BUILD)/fuzz-diff-jit.log 2>&1; rc=$$?; \
+		SKEP_DIFF_PROGRAMS=$(FUZZ_DIFF_PROGRAMS) SKEP_DIFF_SEED=1000000 \
+		$(BUILD)/tests/kernel/test_kernel_diff >$(BUILD)/fuzz-diff-kernel.log 2>&1; \
+		rk=$$?; grep -hE '^(FAIL|SKIP|#)|programs' $(BUILD)/fuzz-diff-jit.log \
+		$(BUILD)/fuzz-diff-kernel.log; [ $$rc -eq 0 ] && [ $$rk -ne 1 ]
+.PHONY: fuzz-diff fuzz-bins
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
