@@ -65,7 +65,8 @@ int skep_object_open_mem(struct skep_vm *vm, const void *buf, size_t size,
 		skep_object_free(o);
 		return -ENOMEM;
 	}
-	memcpy(o->image, buf, size);
+	if (size)
+		memcpy(o->image, buf, size);
 	o->image_size = size;
 	err = object_stages(o);
 	if (err) {
