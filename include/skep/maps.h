@@ -132,8 +132,22 @@ SKEP_API int skep_map_pin(struct skep_map *map, const char *name);
 /* Map a pinned map into this process: -ENOENT, or -EINVAL for a file that is
  * not a skep map. */
 SKEP_API int skep_map_open_pinned(const char *name, struct skep_map **out);
-/* Remove the name; the memory goes when the last process unmaps it. */
+/* Remove the name (and its BTF types); the memory goes when the last
+ * process unmaps it. */
 SKEP_API int skep_map_unpin(const char *name);
+
+/* The BTF types of a pinned map's key and value, kept beside the pin (as
+ * bpffs pins keep theirs) so that any process can print its elements as
+ * typed fields: type ids into the raw .BTF blob of the object the map came
+ * from (libbpf's btf__new reads it). */
+struct skep_map_btf {
+	const void *btf;
+	size_t btf_size;
+	uint32_t key_type, value_type; /* 0: not known */
+};
+SKEP_API int skep_map_pin_btf(const char *name, const struct skep_map_btf *t);
+/* 0 with t->btf malloc'd (the caller frees it); -ENOENT when none is kept. */
+SKEP_API int skep_map_pinned_btf(const char *name, struct skep_map_btf *t);
 
 /* Ring buffer consumer (RINGBUF maps), in the manner of libbpf's ring_buffer.
  * The callback gets each submitted sample in order; returning < 0 stops the

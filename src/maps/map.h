@@ -198,6 +198,8 @@ int map_region_pin(const char *name, size_t size, uint8_t **base, int fixed,
 int map_region_open(const char *name, uint8_t **base, size_t *size);
 void map_region_free(uint8_t *base, size_t size);
 uint64_t map_random_seed(void);
+/* Remove a pinned map's BTF types, if it has them (map_btf.c). */
+int map_btf_unpin(const char *name);
 
 
 /* For the checked interpreter: the memory a program may touch in this map

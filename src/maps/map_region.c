@@ -199,7 +199,9 @@ int skep_map_unpin(const char *name)
 
 	if (err)
 		return err;
-	return unlink(path) ? -errno : 0;
+	if (unlink(path))
+		return -errno;
+	return map_btf_unpin(name);
 }
 
 uint64_t map_random_seed(void)

@@ -22,7 +22,8 @@ int main(void)
 	struct harness h = {0};
 	char tmp[] = "/tmp/skep-cli-XXXXXX", args[1024], path[512];
 	/* r0 = *(u32 *)(r1 + 64): past the end of an 8-byte --mem */
-	static const unsigned char oob[] = {0x61, 0x10, 0x40, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
+	static const unsigned char oob[] = {0x61, 0x10, 0x40, 0, 0, 0, 0, 0,
+					    0x95, 0,	0,    0, 0, 0, 0, 0};
 	static const unsigned char badop[] = {0xff, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0};
 
 	if (access("examples/fnv1a.s", R_OK) != 0) {
@@ -44,14 +45,17 @@ int main(void)
 	harness_expect_skep(&h, "disasm_jited_movzx", args, 0, "movzx");
 	harness_expect_skep(&h, "disasm_jited_stubs", args, 0, "; shared stubs");
 	snprintf(args, sizeof(args), "test-run %s/fnv1a.bin --mem examples/hello.txt", tmp);
-	harness_expect_skep(&h, "test_run_fnv1a", args, 0, "retval: 5484864030222411692 (0x4c1e26c682b967ac)");
-	harness_expect_skep(&h, "test_run_json", "test-run examples/fnv1a.s --mem examples/hello.txt --json", 0,
-	       "{\"retval\": 5484864030222411692, \"runs\": 1, \"ns_per_run\": ");
+	harness_expect_skep(&h, "test_run_fnv1a", args, 0,
+			    "retval: 5484864030222411692 (0x4c1e26c682b967ac)");
+	harness_expect_skep(&h, "test_run_json",
+			    "test-run examples/fnv1a.s --mem examples/hello.txt --json", 0,
+			    "{\"retval\": 5484864030222411692, \"runs\": 1, \"ns_per_run\": ");
 	harness_expect_skep(&h, "test_run_json_data_out",
-	       "test-run examples/fnv1a.s --mem examples/hello.txt --json --repeat 3", 0,
-	       "\"runs\": 3, ");
-	harness_expect_skep(&h, "test_run_checked", "test-run examples/fnv1a.s --mem examples/hello.txt --checked",
-	       0, "0x4c1e26c682b967ac");
+			    "test-run examples/fnv1a.s --mem examples/hello.txt --json --repeat 3",
+			    0, "\"runs\": 3, ");
+	harness_expect_skep(&h, "test_run_checked",
+			    "test-run examples/fnv1a.s --mem examples/hello.txt --checked", 0,
+			    "0x4c1e26c682b967ac");
 	harness_expect_skep(&h, "missing_file", "test-run /nonexistent/prog.bin", 2, "cannot open");
 	harness_expect_skep(&h, "bad_option", "test-run examples/fnv1a.s --frob", 2, "usage");
 

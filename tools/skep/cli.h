@@ -45,6 +45,22 @@ int cli_map_type_parse(const char *s, uint32_t *type);
 int cli_parse_bytes(const char *s, uint8_t *out, size_t size);
 /* Every element of a map with keys: text, a JSON list, or a log2 histogram. */
 int cli_map_dump(FILE *f, struct skep_map *map, const char *name, int json, int hist);
+/* The BTF types of a map's key and value (cli_btf.c), where known. */
+struct btf;
+struct cli_map_types {
+	struct btf *btf; /* NULL: unknown, hex only */
+	uint32_t key, value;
+	int owned; /* btf is freed by cli_map_types_free */
+};
+/* cli_map_dump, with each element also printed as typed fields where t knows
+ * its types: in text after the hex, in JSON as "formatted": {"key", "value"}. */
+int cli_map_dump_typed(FILE *f, struct skep_map *map, const char *name, int json, int hist,
+		       const struct cli_map_types *t);
+/* The types kept beside a pinned map: 0, or -ENOENT when it has none. */
+int cli_map_types_pinned(const char *name, struct cli_map_types *t);
+void cli_map_types_free(struct cli_map_types *t);
+/* The bytes as their BTF type prints them (malloc'd), or NULL. */
+char *cli_btf_string(const struct btf *btf, uint32_t type_id, const void *data, size_t size);
 /* A --map option: a pinned NAME, or TYPE:KEY_SIZE:VALUE_SIZE:MAX[:NAME] for a new
  * map; `name` gets what to call it.  Prints why on failure. */
 int cli_map_open(const char *spec, struct skep_map **out, char *name, size_t name_size);

@@ -125,9 +125,48 @@ static int cli_is_percpu(uint32_t t)
 	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+/* A JSON string of text (quotes and backslashes escaped, controls dropped). */
+static void cli_print_json_string(FILE *f, const char *text)
+{
+	fputc('"', f);
+	for (const char *c = text; *c; c++)
+		if (*c == '"' || *c == '\\')
+			fprintf(f, "\\%c", *c);
+		else if ((unsigned char)*c >= 0x20)
+			fputc(*c, f);
+	fputc('"', f);
+}
+
+/* The typed forms of key and value (the first CPU's, per-CPU), when known. */
+static void cli_print_typed(FILE *f, const struct skep_map_info *in, const uint8_t *key,
+			    const uint8_t *value, int json, const struct cli_map_types *t)
+{
+	char *k = t ? cli_btf_string(t->btf, t->key, key, in->key_size) : NULL;
+	char *v = t ? cli_btf_string(t->btf, t->value, value, in->value_size) : NULL;
+
+	if (json && (k || v)) {
+		fprintf(f, ", \"formatted\": {");
+		if (k) {
+			fprintf(f, "\"key\": ");
+			cli_print_json_string(f, k);
+		}
+		if (v) {
+			fprintf(f, "%s\"value\": ", k ? ", " : "");
+			cli_print_json_string(f, v);
+		}
+		fprintf(f, "}");
+	} else if (!json && (k || v)) {
+		fprintf(f, "\n  %s%s%s%s", k ? "key: " : "", k ? k : "", k && v ? "  " : "",
+			v ? "value: " : "");
+		fprintf(f, "%s", v ? v : "");
+	}
+	free(k);
+	free(v);
+}
+
 /* One element: text or a JSON object. */
 static void cli_print_elem(FILE *f, const struct skep_map_info *in, const uint8_t *key,
-			   const uint8_t *value, int json, int first)
+			   const uint8_t *value, int json, int first, const struct cli_map_types *t)
 {
 	uint32_t stride = (in->value_size + 7) & ~7u;
 	int percpu = cli_is_percpu(in->type);
@@ -141,7 +180,9 @@ static void cli_print_elem(FILE *f, const struct skep_map_info *in, const uint8_
 			fprintf(f, "%s\"%s\"", c ? ", " : "", v ? v : "");
 			free(v);
 		}
-		fprintf(f, "%s}", percpu ? "]" : "");
+		fprintf(f, "%s", percpu ? "]" : "");
+		cli_print_typed(f, in, key, value, 1, t);
+		fprintf(f, "}");
 	} else {
 		fprintf(f, "key: ");
 		cli_print_spaced(f, key, in->key_size);
@@ -152,6 +193,7 @@ static void cli_print_elem(FILE *f, const struct skep_map_info *in, const uint8_
 				fprintf(f, "  value: ");
 			cli_print_spaced(f, value + (size_t)c * stride, in->value_size);
 		}
+		cli_print_typed(f, in, key, value, 0, t);
 		fprintf(f, "\n");
 	}
 	free(k);
@@ -225,6 +267,12 @@ static int cli_hist_bucket(uint64_t v)
 
 int cli_map_dump(FILE *f, struct skep_map *map, const char *name, int json, int hist)
 {
+	return cli_map_dump_typed(f, map, name, json, hist, NULL);
+}
+
+int cli_map_dump_typed(FILE *f, struct skep_map *map, const char *name, int json, int hist,
+		       const struct cli_map_types *t)
+{
 	struct skep_map_info in;
 	uint8_t *key, *prev, *value;
 	uint64_t buckets[65] = {0};
@@ -250,7 +298,7 @@ int cli_map_dump(FILE *f, struct skep_map *map, const char *name, int json, int 
 		if (hist)
 			buckets[cli_hist_bucket(cli_value_number(&in, value))]++;
 		else
-			cli_print_elem(f, &in, key, value, json, n == 0);
+			cli_print_elem(f, &in, key, value, json, n == 0, t && t->btf ? t : NULL);
 		n++;
 	}
 	if (json && !hist && !err)

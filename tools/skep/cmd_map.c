@@ -170,7 +170,11 @@ static int map_dump(const struct map_args *a)
 		return fprintf(stderr, "skep: map dump takes one NAME\n"), CLI_USAGE;
 	if ((rc = map_open(a->argv[0], &m, &in)))
 		return rc;
-	rc = cli_map_dump(stdout, m, a->argv[0], a->json, a->hist) ? CLI_USAGE : CLI_OK;
+	struct cli_map_types t;
+
+	cli_map_types_pinned(a->argv[0], &t); /* none: hex only */
+	rc = cli_map_dump_typed(stdout, m, a->argv[0], a->json, a->hist, &t) ? CLI_USAGE : CLI_OK;
+	cli_map_types_free(&t);
 	if (a->json && !a->hist && rc == CLI_OK)
 		printf("\n");
 	skep_map_free(m);
