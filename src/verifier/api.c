@@ -65,6 +65,7 @@ static void api_free(struct verifier_env *env)
 	free(env->stack);
 	free(env->aux);
 	free(env->func_depth);
+	free(env->live);
 	free(env->maps);
 	isa_prog_free(&env->isa);
 }

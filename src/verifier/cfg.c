@@ -126,6 +126,129 @@ out:
 	return err;
 }
 
+/* ---- register liveness: which registers some path from an instruction
+ * reads before writing.  A checkpoint forgets the others (they cannot
+ * matter), which lets far more states cover each other. ---- */
+
+#define R(n) (1u << (n))
+#define R1_5 (R(1) | R(2) | R(3) | R(4) | R(5))
+
+static void cfg_use_def(const struct verifier_env *env, size_t i, uint16_t *use, uint16_t *def)
+{
+	const struct isa_insn *in = &env->isa.insns[i];
+	const struct isa_op *o = &isa_ops[in->op];
+	int op = o->code & 0xf0;
+
+	*use = *def = 0;
+	switch (o->form) {
+	case ISA_FORM_ALU_IMM:
+		*use = op == BPF_MOV ? 0 : R(in->dst);
+		*def = R(in->dst);
+		break;
+	case ISA_FORM_ALU_REG:
+		*use = R(in->src) | (op == BPF_MOV ? 0 : R(in->dst));
+		*def = R(in->dst);
+		break;
+	case ISA_FORM_NEG:
+	case ISA_FORM_END:
+		*use = *def = R(in->dst);
+		break;
+	case ISA_FORM_LDDW:
+		*def = R(in->dst);
+		break;
+	case ISA_FORM_LD_IND:
+		*use = R(in->src);
+		/* fall through */
+	case ISA_FORM_LD_ABS:
+		*use |= R(6);
+		*def = R(0) | R1_5;
+		break;
+	case ISA_FORM_LDX:
+	case ISA_FORM_LDACQ:
+		*use = R(in->src);
+		*def = R(in->dst);
+		break;
+	case ISA_FORM_ST:
+		*use = R(in->dst);
+		break;
+	case ISA_FORM_STX:
+	case ISA_FORM_STREL:
+		*use = R(in->dst) | R(in->src);
+		break;
+	case ISA_FORM_ATOMIC:
+		*use = R(in->dst) | R(in->src) | (in->imm == BPF_CMPXCHG ? R(0) : 0);
+		*def = in->imm == BPF_CMPXCHG ? R(0) : (in->imm & BPF_FETCH) ? R(in->src) : 0;
+		break;
+	case ISA_FORM_JMP_REG:
+		*use = R(in->dst) | R(in->src);
+		break;
+	case ISA_FORM_JMP_IMM:
+		*use = R(in->dst);
+		break;
+	case ISA_FORM_CALL:
+	case ISA_FORM_CALL_LOCAL:
+	case ISA_FORM_CALL_KFUNC:
+		*use = R1_5;
+		*def = R(0) | R1_5;
+		break;
+	case ISA_FORM_CALLX:
+		*use = R(in->dst) | R1_5;
+		*def = R(0) | R1_5;
+		break;
+	case ISA_FORM_EXIT:
+		*use = R(0);
+		break;
+	}
+}
+
+static int cfg_liveness(struct verifier_env *env)
+{
+	size_t n = env->len;
+	uint16_t *use = calloc(n, sizeof(*use)), *def = calloc(n, sizeof(*def));
+	uint8_t *queued = calloc(n, 1);
+	int32_t *work = malloc(n * sizeof(*work)), s[2];
+	int err = -ENOMEM;
+
+	env->live = calloc(n, sizeof(*env->live));
+	if (!use || !def || !queued || !work || !env->live)
+		goto out;
+	size_t top = 0;
+	for (size_t i = 0; i < n; i++)
+		if (env->isa.insns[i].op >= 0) {
+			cfg_use_def(env, i, &use[i], &def[i]);
+			env->live[i] = use[i];
+			work[top++] = (int32_t)i;
+			queued[i] = 1;
+		}
+	/* Predecessors change when a successor's live set grows: iterate over
+	 * successors instead, to a fixed point (the sets only grow). */
+	int changed = 1;
+	while (changed) {
+		changed = 0;
+		for (size_t j = n; j-- > 0;) {
+			if (env->isa.insns[j].op < 0)
+				continue;
+			uint16_t out = 0;
+			int k = cfg_succ(env, j, s);
+			for (int m = 0; m < k; m++)
+				if (s[m] >= 0 && (size_t)s[m] < n)
+					out |= env->live[s[m]];
+			uint16_t in = (uint16_t)(use[j] | (out & ~def[j]));
+			if (in != env->live[j]) {
+				env->live[j] = in;
+				changed = 1;
+			}
+		}
+	}
+	err = 0;
+out:
+	free(work);
+	free(queued);
+	free(use);
+	free(def);
+	return err;
+}
+
 static void cfg_mark_prune(struct verifier_env *env)
 {
 	int32_t s[2];
@@ -158,6 +281,8 @@ int verifier_check_cfg(struct verifier_env *env)
 	if (!seen || !ok || (err = cfg_reach(env, seen)) || (err = cfg_exits(env, ok)))
 		goto out;
 	cfg_mark_prune(env);
+	if ((err = cfg_liveness(env)))
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		if (env->isa.insns[i].op < 0)
 			continue;

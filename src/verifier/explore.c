@@ -71,10 +71,15 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	int bounded = aux->prune == 2 || (vcur(st)->cb_helper >= 0 && st->insn == vcur(st)->func);
 
 	int widened = 0;
+	struct vreg *regs = vregs(st);
 
+	/* What no path reads again cannot make a difference. */
+	for (int r = 0; r < 10; r++)
+		if (!(env->live[st->insn] & (1u << r)) && regs[r].type != VT_NOT_INIT)
+			reg_mark_not_init(&regs[r]);
 	vstate_clear_single_ids(st);
 	uint64_t hash = vstate_hash(st);
-	for (struct vcheckpoint *cp = aux->states; cp; cp = cp->next) {
+	for (struct vcheckpoint **pp = &aux->states, *cp; (cp = *pp);) {
 		if (cp->branches) {
 			if (bounded && vstate_covers(&cp->st, st, 0))
 				return 1;
@@ -87,13 +92,25 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 				return verifier_error(env, "infinite loop: insn %d is reached again in "
 						      "exactly the same state, so the loop can "
 						      "never end", st->insn);
+			pp = &cp->next;
 			continue;
 		}
 		if (vstate_covers(&cp->st, st, 0)) {
+			cp->hits++;
 			verifier_log(env, 2, "%d: pruned: a state already proven safe covers this one",
 				     st->insn);
 			return 1;
 		}
+		/* A finished state that keeps failing to cover others only
+		 * costs time (the kernel drops these too). */
+		if (++cp->misses > cp->hits * 16 + 64) {
+			*pp = cp->next;
+			vstate_free(&cp->st);
+			free(cp);
+			aux->nstates--;
+			continue;
+		}
+		pp = &cp->next;
 	}
 	if (widened)
 		hash = vstate_hash(st);
@@ -110,6 +127,7 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	cp->parent = st->parent;
 	cp->branches = 1;
 	cp->hash = hash;
+	cp->hits = cp->misses = 0;
 	cp->st.parent = NULL;
 	cp->next = aux->states;
 	aux->states = cp;

@@ -137,6 +137,7 @@ struct vcheckpoint {
 	struct vcheckpoint *parent;
 	uint32_t branches; /* live paths under it; 0 = fully explored */
 	uint64_t hash;     /* vstate_hash(&st) */
+	uint32_t hits, misses;
 };
 
 struct vmapinfo {
@@ -176,6 +177,7 @@ struct verifier_env {
 	size_t nr_maps;
 	struct vaux *aux;
 	int32_t *func_depth; /* per slot of a function start: deepest stack use */
+	uint16_t *live;      /* per slot: registers some path reads before writing */
 	struct skep_log log;
 	int log_level;
 	/* The walk. */
