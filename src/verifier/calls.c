@@ -375,6 +375,7 @@ static int call_enter_callback(struct verifier_env *env, struct vstate *st, stru
 		f->regs[1].map = (uint8_t)m->map;
 		reg_mark_ptr(&f->regs[2], VT_MEM);
 		f->regs[2].mem_size = mi->key_size;
+		f->regs[2].rdonly = 1;
 		reg_mark_ptr(&f->regs[3], VT_MAP_VALUE);
 		f->regs[3].map = (uint8_t)m->map;
 		f->regs[3].mem_size = mi->value_size;
@@ -388,6 +389,7 @@ static int call_enter_callback(struct verifier_env *env, struct vstate *st, stru
 	f->regs[10].frameno = (uint8_t)(st->curframe + 1);
 	st->frames[++st->curframe] = f;
 	st->insn = m->callback;
+	st->cb_entry = 1;
 	return 0;
 }
 

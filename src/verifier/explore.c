@@ -68,7 +68,7 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	/* Repeats bounded by a helper (bpf_loop and friends call their
 	 * callback a bounded number of times): at the call, and at the
 	 * callback's entry. */
-	int bounded = aux->prune == 2 || (vcur(st)->cb_helper >= 0 && st->insn == vcur(st)->func);
+	int bounded = aux->prune == 2 || st->cb_entry;
 
 	int widened = 0;
 	struct vreg *regs = vregs(st);
@@ -242,6 +242,7 @@ static int explore_path(struct verifier_env *env)
 			if (r)
 				return r < 0 ? r : 0;
 		}
+		st->cb_entry = 0;
 		verifier_log_insn(env, (size_t)st->insn, st);
 		int r = explore_step(env, st);
 		if (r < 0)

@@ -296,6 +296,8 @@ static int mem_access(struct verifier_env *env, struct vstate *st, int regno, in
 		}
 		break;
 	case VT_MEM:
+		if (write && p.rdonly)
+			return verifier_error(env, "r%d points to read-only memory (a map key)", regno);
 		err = region_check(env, &p, regno, insn_off, size, p.mem_size, "memory", write);
 		break;
 	case VT_PACKET:
@@ -441,6 +443,10 @@ int verifier_check_helper_mem(struct verifier_env *env, struct vstate *st, int r
 	}
 	case VT_MAP_VALUE:
 	case VT_MEM:
+		if (write && (p.rdonly || (p.type == VT_MAP_VALUE &&
+					   (env->maps[p.map].flags & BPF_F_RDONLY_PROG))))
+			return verifier_error(env, "r%d: the helper would write into read-only memory",
+					      regno);
 		return region_check(env, &p, regno, 0, size, p.mem_size,
 				    p.type == VT_MEM ? "memory" : "map value", write);
 	case VT_PACKET:

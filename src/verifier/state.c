@@ -181,6 +181,7 @@ static int reg_covers(const struct vreg *o, const struct vreg *c, int exact, str
 	if (o->type == VT_SCALAR)
 		return vars && idmap_check(m, o->id, c->id);
 	if (o->maybe_null != c->maybe_null || o->off != c->off || o->map != c->map ||
+	    o->rdonly != c->rdonly ||
 	    o->mem_size != c->mem_size || o->frameno != c->frameno || o->func != c->func)
 		return 0;
 	if (!idmap_check(m, o->ref_id, c->ref_id))
@@ -264,6 +265,7 @@ int vstate_covers(const struct vstate *old, const struct vstate *cur, int exact)
 
 	m.n = 0;
 	if (old->curframe != cur->curframe || old->nrefs != cur->nrefs ||
+	    old->cb_entry != cur->cb_entry ||
 	    !old->lock_insn != !cur->lock_insn)
 		return 0;
 	for (int i = 0; i < old->nrefs; i++)

@@ -66,6 +66,7 @@ struct vreg {
 	uint8_t maybe_null; /* or-null until a null check */
 	uint8_t frameno;    /* VT_STACK */
 	uint8_t map;        /* VT_MAP_PTR, VT_MAP_VALUE: index in the map list */
+	uint8_t rdonly;     /* VT_MEM the program may only read (a map key) */
 	int32_t off;
 	uint32_t id;     /* shared by copies: null checks, packet ranges, scalar links */
 	uint32_t ref_id; /* reference to release (ringbuf sample) */
@@ -127,6 +128,7 @@ struct vstate {
 	int nrefs;
 	struct vref refs[V_MAX_REFS];
 	int32_t lock_insn; /* 1 + the bpf_spin_lock call holding a lock, or 0 */
+	uint8_t cb_entry;  /* just entered a callback from its helper (not a loop back) */
 	struct vcheckpoint *parent; /* last checkpoint on this path */
 	const struct vpath *path;
 };
