@@ -82,14 +82,23 @@ static void disasm_bytes(const struct skep_insn *insns, int slots)
 		printf("%s%02x", i ? " " : "", b[i]);
 }
 
-/* The source line that starts at instruction i, if one does. */
+/* The source line that starts at instruction i, if one does and it is not
+ * the line printed last (records for other columns of one line). */
 static void disasm_source(const struct skep_object *obj, size_t prog, size_t i)
 {
+	static const char *last_file;
+	static uint32_t last_line;
 	struct skep_line_info li;
 
+	if (i == 0)
+		last_file = NULL;
 	/* Records without a line (line 0) mark compiler-made code; skip them. */
 	if (skep_object_prog_line(obj, prog, i, &li) || li.insn != i || !li.line_no)
 		return;
+	if (li.file == last_file && li.line_no == last_line)
+		return;
+	last_file = li.file;
+	last_line = li.line_no;
 	printf("; %s [file:%s line_num:%u line_col:%u]\n", li.line, li.file, li.line_no, li.col);
 }
 

@@ -1,0 +1,55 @@
+/* The command line on ELF objects: FILE.o and FILE.o:NAME in test-run and
+ * disasm, --source, --rodata, --dump-maps, and the errors for a missing
+ * program name or a bad object.  Runs $SKEP_BUILD/skep. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../lib/harness.h"
+
+int main(void)
+{
+	struct harness h = {0};
+	const char *b = getenv("SKEP_BUILD") ? getenv("SKEP_BUILD") : "build";
+	char args[1024], ex[512];
+
+	snprintf(ex, sizeof(ex), "%s/examples", b);
+	snprintf(args, sizeof(args), "%s/globals.bpf.o", ex);
+	if (access(args, R_OK)) {
+		harness_skip(&h, "loader-cli", "%s not built", args);
+		return harness_exit(&h);
+	}
+	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o", ex);
+	harness_expect_skep(&h, "test_run_object", args, 0, "retval: 21 (0x15)");
+	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o:globals --rodata scale=u32:5 --json "
+		 "--dump-maps", ex);
+	harness_expect_skep(&h, "test_run_rodata", args, 0, "{\"retval\": 35,");
+	harness_expect_skep(&h, "test_run_rodata_map", args, 0,
+			    "\".rodata\": [{\"key\": \"00000000\", \"value\": \"05000000\"}]");
+	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o --rodata nope=u32:5", ex);
+	harness_expect_skep(&h, "test_run_rodata_unknown", args, 2, "no .rodata variable 'nope'");
+	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o --rodata scale=0102", ex);
+	harness_expect_skep(&h, "test_run_rodata_size", args, 2, "4 bytes");
+	snprintf(args, sizeof(args), "test-run %s/subprogs.bpf.o", ex);
+	harness_expect_skep(&h, "test_run_ambiguous", args, 2, "subprogs.bpf.o:optional");
+	snprintf(args, sizeof(args), "test-run %s/subprogs.bpf.o:optional", ex);
+	harness_expect_skep(&h, "test_run_by_name", args, 0, "retval: 2 ");
+	snprintf(args, sizeof(args), "test-run %s/subprogs.bpf.o:nothing", ex);
+	harness_expect_skep(&h, "test_run_no_such", args, 2, "no program or section named");
+	snprintf(args, sizeof(args), "test-run %s/map_in_map.bpf.o --dump-maps", ex);
+	harness_expect_skep(&h, "test_run_inner_maps", args, 0, "map 1 (inner_b):");
+	snprintf(args, sizeof(args), "disasm %s/subprogs.bpf.o:entry --source", ex);
+	harness_expect_skep(&h, "disasm_source", args, 0,
+			    "; \tbpf_loop(10, step, &c, 0); [file:");
+	harness_expect_skep(&h, "disasm_subprog_label", args, 0, "\nsquare:\n");
+	snprintf(args, sizeof(args), "disasm %s/subprogs.bpf.o", ex);
+	harness_expect_skep(&h, "disasm_all", args, 0, "subprogs.bpf.o:optional (section syscall");
+	snprintf(args, sizeof(args), "disasm %s/globals.bpf.o", ex);
+	harness_expect_skep(&h, "disasm_map_value", args, 0, "map[idx:1][0]+0");
+	harness_expect_skep(&h, "not_an_object", "disasm tests/loader/test_loader_cli.c:x.o", 2, NULL);
+	snprintf(args, sizeof(args), "disasm %s/../skep.o", ex);
+	harness_expect_skep(&h, "missing_object", args, 2, "cannot");
+	harness_expect_skep(&h, "source_needs_object", "disasm examples/fnv1a.s --source", 2,
+			    "ELF object");
+	return harness_exit(&h);
+}
