@@ -320,6 +320,67 @@ static void test_malformed_structures(struct harness *h)
 	free(m.buf);
 }
 
+/* Run program `prog` of an object image; the retval, or -1. */
+static long run_image(const struct image *im, const char *prog)
+{
+	char log[4096];
+	struct skep_object_opts oo = {.sz = sizeof(oo), .log_buf = log, .log_size = sizeof(log)};
+	struct skep_load_opts lo = {.sz = sizeof(lo)};
+	struct skep_run_opts ro = {.sz = sizeof(ro)};
+	struct skep_run_result res;
+	struct skep_object *obj;
+	struct skep_prog *p;
+	long rc = -1;
+
+	if (skep_object_open_mem(vm, im->buf, im->size, &oo, &obj))
+		return -1;
+	int idx = skep_object_find_prog(obj, prog);
+	if (idx >= 0 && !skep_object_prog_load(obj, (size_t)idx, &lo, &p) &&
+	    !skep_prog_run(p, &ro, &res))
+		rc = (long)res.retval;
+	skep_object_free(obj);
+	return rc;
+}
+
+/* Rewrite the type byte of every relocation in `sec` from `from` to `to`. */
+static int retype_relocs(struct image *im, const char *sec, uint8_t from, uint8_t to)
+{
+	GElf_Shdr sh;
+	int n = 0;
+
+	if (!find_section(im, sec, &sh))
+		return 0;
+	for (uint64_t off = 0; off + 16 <= sh.sh_size; off += 16) {
+		uint8_t *type = im->buf + sh.sh_offset + off + 8;
+		if (*type == from)
+			*type = to, n++;
+	}
+	return n;
+}
+
+/* The other relocation numbers LLVM has used: R_BPF_64_64 (1) for data in
+ * .maps before R_BPF_64_ABS64 (2), R_BPF_64_NODYLD32 (4) beside R_BPF_64_32. */
+static void test_reloc_numbers(struct harness *h)
+{
+	struct image m = load_image("map_in_map"), s = load_image("subprogs");
+	long want_m, want_s;
+
+	if (!m.buf || !s.buf) {
+		harness_fail(h, "relocs/images", "examples not built");
+		return;
+	}
+	want_m = run_image(&m, "map_in_map");
+	want_s = run_image(&s, "entry");
+	int nm = retype_relocs(&m, ".rel.maps", 2, 1);
+	int ns = retype_relocs(&s, ".relsyscall", 10, 4) + retype_relocs(&s, ".rel.text", 10, 4);
+	harness_check(h, nm == 3 && want_m == 12 && run_image(&m, "map_in_map") == want_m,
+		      "relocs/maps-R_BPF_64_64", "%d retyped, retval %ld", nm, want_m);
+	harness_check(h, ns > 0 && want_s > 0 && run_image(&s, "entry") == want_s,
+		      "relocs/calls-NODYLD32", "%d retyped, retval %ld", ns, want_s);
+	free(m.buf);
+	free(s.buf);
+}
+
 /* Every prefix length on a grid, then seeded random corruption: all must
  * either load or fail cleanly with a message. */
 static void test_malformed_fuzz(struct harness *h, const char *name)
@@ -329,8 +390,10 @@ static void test_malformed_fuzz(struct harness *h, const char *name)
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	int silent = 0, loaded = 0, runs = 0;
 
-	if (!im.buf)
-		return harness_fail(h, name, "not built");
+	if (!im.buf) {
+		harness_fail(h, name, "not built");
+		return;
+	}
 	uint8_t *copy = malloc(im.size);
 	for (size_t len = 0; len < im.size; len += im.size / 97 + 1, runs++) {
 		log[0] = '\0';
@@ -370,6 +433,7 @@ int main(void)
 	test_subprogs(&h);
 	test_core_named_btf(&h);
 	test_malformed_structures(&h);
+	test_reloc_numbers(&h);
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
 		test_malformed_fuzz(&h, objs[i]);
 	skep_vm_free(vm);
