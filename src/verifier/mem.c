@@ -140,8 +140,9 @@ static int stack_read(struct verifier_env *env, struct vframe *f, int off, int s
 	for (int o = off; o < off + size; o++) {
 		int k = slot_of(o) < f->nslots ? f->slots[slot_of(o)].kind[byte_of(o)] : SLOT_INVALID;
 		if (k == SLOT_INVALID)
-			return verifier_error(env, "reads %d bytes of stack at r10%+d, but byte "
-					      "r10%+d was never written", size, off, o);
+			return verifier_error(env, "reads %d byte%s of stack at r10%+d, but byte "
+					      "r10%+d was never written", size, size == 1 ? "" : "s",
+					      off, o);
 		zeros += k == SLOT_ZERO;
 	}
 	struct vslot *s = &f->slots[slot];
@@ -186,8 +187,9 @@ static int region_check(struct verifier_env *env, const struct vreg *p, int regn
 	int64_t lo = off + (int64_t)p->umin, hi = off + (int64_t)p->umax + size;
 	if (lo < 0 || hi > (int64_t)limit) {
 		if (tnum_is_const(p->var))
-			return verifier_error(env, "%s %d bytes at offset %" PRId64 " of a %u-byte %s",
-					      verb, size, off + (int64_t)p->umin, limit, what);
+			return verifier_error(env, "%s %d byte%s at offset %" PRId64 " of a %u-byte %s",
+					      verb, size, size == 1 ? "" : "s", off + (int64_t)p->umin,
+					      limit, what);
 		return verifier_error(env, "%s %d bytes at offset %" PRId64 " + [%" PRIu64
 				      ", %" PRIu64 "] of a %u-byte %s: up to byte %" PRId64,
 				      verb, size, off, p->umin, p->umax, limit, what, hi);
@@ -209,16 +211,17 @@ static int packet_check(struct verifier_env *env, const struct vreg *p, int regn
 		return verifier_error(env, "r%d: the variable offset of the packet pointer may be "
 				      "negative", regno);
 	if (off < 0)
-		return verifier_error(env, "%s %d bytes at %s offset %" PRId64 ", before its start",
-				      write ? "writes" : "reads", size, what, off);
+		return verifier_error(env, "%s %d byte%s at %s offset %" PRId64 ", before its start",
+				      write ? "writes" : "reads", size, size == 1 ? "" : "s", what, off);
 	if (off + size > p->range) {
 		char var[96] = "";
 		if (!tnum_is_const(p->var))
 			snprintf(var, sizeof(var), " + r (r in [%" PRIu64 ", %" PRIu64 "])", p->umin,
 				 p->umax);
-		return verifier_error(env, "%s %d bytes at %s offset %" PRId64 "%s, but only %d "
+		return verifier_error(env, "%s %d byte%s at %s offset %" PRId64 "%s, but only %d "
 				      "byte%s proven in bounds (compare %s + %" PRId64 " with %s "
-				      "first)", write ? "writes" : "reads", size, what, off, var,
+				      "first)", write ? "writes" : "reads", size, size == 1 ? "" : "s",
+				      what, off, var,
 				      p->range, p->range == 1 ? " is" : "s are",
 				      p->type == VT_PACKET ? "data" : "data_meta", off + size,
 				      p->type == VT_PACKET ? "data_end" : "data");
@@ -237,8 +240,9 @@ static int ctx_access(struct verifier_env *env, struct vstate *st, const struct 
 				      regno, p->off);
 	const struct ctx_field *f = ctx_field_find(env->ctx, insn_off, size, write, &why);
 	if (!f)
-		return verifier_error(env, "%s %d bytes at offset %d of %s: %s",
-				      write ? "writes" : "reads", size, insn_off, env->ctx->name, why);
+		return verifier_error(env, "%s %d byte%s at offset %d of %s: %s",
+				      write ? "writes" : "reads", size, size == 1 ? "" : "s", insn_off,
+				      env->ctx->name, why);
 	env->aux[st->insn].ctx_access = 1;
 	env->aux[st->insn].ctx_off = (int16_t)insn_off;
 	if (!write) {

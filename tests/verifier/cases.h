@@ -84,6 +84,16 @@ static const struct vcase vcases[] = {
 	{"spin lock taken and released", TC, "lockarray:4:16:1",
 	 LOOKUP "jeq %r0, 0, out\nmov %r6, %r0\nmov %r1, %r0\ncall 93\nstdw [%r6+8], 1\nmov %r1, %r6\ncall 94\n"
 	 "out:\nmov %r0, 0\nexit\n", NULL},
+	{"bpf_loop callback accumulates into the caller's stack", XDP, "",
+	 "stdw [%r10-8], 0\nmov %r1, 100\nlddw_func %r2, cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\n"
+	 "mov %r0, 2\nexit\ncb:\nldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r0, 0\n"
+	 "jgt %r3, 1000, stop\nexit\nstop:\nmov %r0, 1\nexit\n", NULL},
+	{"for_each_map_elem reads key and value", XDP, "hash:4:8:16",
+	 "lddw_map_fd %r1, 0\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall 164\nmov %r0, 2\nexit\n"
+	 "cb:\nldxw %r0, [%r2+0]\nldxdw %r0, [%r3+0]\nmov %r0, 0\nexit\n", NULL},
+	{"syscall program reads its context", BPF_PROG_TYPE_SYSCALL, "", "ldxdw %r0, [%r1+8]\nexit\n", NULL},
+	{"sched_act reads the packet", BPF_PROG_TYPE_SCHED_ACT, "",
+	 "ldxw %r2, [%r1+76]\nldxw %r3, [%r1+80]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, out\nldxb %r0, [%r2+0]\nout:\nmov %r0, 0\nexit\n", NULL},
 	{"socket filter narrow read of len", SOCK, "", "ldxh %r0, [%r1+0]\nexit\n", NULL},
 	{"socket filter writes cb", SOCK, "", "stw [%r1+48], 1\nmov %r0, 0\nexit\n", NULL},
 	{"tc writes mark", TC, "", "stw [%r1+8], 1\nmov %r0, 0\nexit\n", NULL},
@@ -106,7 +116,7 @@ static const struct vcase vcases[] = {
 	{"uninitialised register", RAW, "", "mov %r0, %r5\nexit\n", "r5 is read before it is written"},
 	{"no return value", RAW, "", "exit\n", "r0 is not set at exit"},
 	{"packet read without a check", XDP, "", PKT "ldxb %r0, [%r2+0]\nmov %r0, 2\nexit\n",
-	 "reads 1 bytes at packet offset 0, but only 0 bytes are proven in bounds"},
+	 "reads 1 byte at packet offset 0, but only 0 bytes are proven in bounds"},
 	{"packet check off by one", XDP, "",
 	 PKT "mov %r4, %r2\nadd %r4, 14\njgt %r4, %r3, out\nldxw %r0, [%r2+11]\nout:\nmov %r0, 2\nexit\n",
 	 "reads 4 bytes at packet offset 11, but only 14 bytes are proven in bounds"},
@@ -196,6 +206,14 @@ static const struct vcase vcases[] = {
 	{"metadata against data + 4 proves nothing", XDP, "",
 	 "ldxw %r2, [%r1+8]\nldxw %r3, [%r1+0]\nadd %r3, 4\nmov %r4, %r2\nadd %r4, 8\njgt %r4, %r3, out\n"
 	 "ldxdw %r0, [%r2+0]\nout:\nmov %r0, 2\nexit\n", "only 0 bytes"},
+	{"callback writes the map key", XDP, "hash:4:8:16",
+	 "lddw_map_fd %r1, 0\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall 164\nmov %r0, 2\nexit\n"
+	 "cb:\nstw [%r2+0], 1\nmov %r0, 0\nexit\n", "read-only"},
+	{"callback loops back to its entry forever", XDP, "",
+	 "mov %r1, 10\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 2\nexit\n"
+	 "cb:\njeq %r1, 0, cb\nmov %r0, 0\nexit\n", "infinite loop"},
+	{"syscall program writes its context", BPF_PROG_TYPE_SYSCALL, "", "stdw [%r1+8], 0\nmov %r0, 0\nexit\n",
+	 "read-only"},
 	{"division by zero", RAW, "", "mov %r0, 1\ndiv %r0, 0\nexit\n", "division by zero"},
 	{"shift by the width", RAW, "", "mov %r0, 1\nlsh %r0, 64\nexit\n", "invalid shift"},
 	{"map index out of range", XDP, "", "lddw_map_fd %r1, 3\nmov %r0, 2\nexit\n", "refers to map 3"},

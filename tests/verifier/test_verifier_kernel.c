@@ -47,7 +47,7 @@ static int kernel_reason_is_safety(const char *log)
 	static const char *const nonsafety[] = {
 		"unknown func", "program of this type cannot use helper", "not supported",
 		"BTF", "func_info", "is not allowed in non-GPL", "cannot call GPL-restricted",
-		"unknown opcode", "invalid func", "calling kernel function",
+		"unknown opcode", "invalid func", "calling kernel function", "can only be sleepable",
 	};
 	for (size_t i = 0; i < sizeof(nonsafety) / sizeof(nonsafety[0]); i++)
 		if (strstr(log, nonsafety[i]))

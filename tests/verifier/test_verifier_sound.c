@@ -39,7 +39,8 @@ static void mutate(struct sound *s, struct bpf_insn *p, size_t n)
 		in->off = (int16_t)(in->off + (int)rnd(s, 17) - 8);
 		break;
 	case 1:
-		in->imm += (int32_t)rnd(s, 33) - 16;
+		/* wraps, as the instruction's 32 bits would */
+		in->imm = (int32_t)((uint32_t)in->imm + (uint32_t)((int32_t)rnd(s, 33) - 16));
 		break;
 	case 2:
 		if (cls != BPF_LD)
