@@ -74,6 +74,15 @@ SKEP_API const struct skep_insn *skep_object_prog_insns(const struct skep_object
 SKEP_API size_t skep_object_prog_funcs(const struct skep_object *obj, size_t idx,
 				       const uint32_t **starts, const char *const **names);
 
+/* The BTF FUNC type id of each function of skep_object_prog_funcs() (from
+ * .BTF.ext func info; 0 where there is none), in the object's BTF. */
+SKEP_API size_t skep_object_prog_func_types(const struct skep_object *obj, size_t idx,
+					    const uint32_t **type_ids);
+/* The object's .BTF as libbpf's struct btf (<bpf/btf.h>), NULL without.  It
+ * lives as long as the object. */
+struct btf;
+SKEP_API const struct btf *skep_object_btf(const struct skep_object *obj);
+
 /* Source position of instruction `insn` of program `idx` from BTF line info:
  * the record at or before it.  -ENOENT without line info. */
 struct skep_line_info {

@@ -82,7 +82,23 @@ static int ext_func_rec(struct skep_object *o, size_t sec, const uint8_t *rec)
 {
 	uint32_t off = ext_u32(rec);
 
-	return off % 8 || off >= o->secs[sec].size ? -EINVAL : 0;
+	if (off % 8 || off >= o->secs[sec].size)
+		return -EINVAL;
+	struct obj_func_info *n = realloc(o->func_info, (o->nr_func_info + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	o->func_info = n;
+	n[o->nr_func_info++] = (struct obj_func_info){.sec = (uint32_t)sec, .insn = off / 8,
+						      .type_id = ext_u32(rec + 4)};
+	return 0;
+}
+
+uint32_t btf_ext_func_type(const struct skep_object *o, size_t sec, uint32_t insn)
+{
+	for (size_t i = 0; i < o->nr_func_info; i++)
+		if (o->func_info[i].sec == sec && o->func_info[i].insn == insn)
+			return o->func_info[i].type_id;
+	return 0;
 }
 
 static int ext_line_rec(struct skep_object *o, size_t sec, const uint8_t *rec)
@@ -164,8 +180,8 @@ int btf_ext_read(struct skep_object *o)
 	    (err = ext_block(o, &h, h.line_off, h.line_len, &lb)) ||
 	    (err = ext_block(o, &h, h.core_off, h.core_len, &cb)))
 		return err;
-	/* Function boundaries come from the ELF symbols; func info is only
-	 * checked for shape. */
+	/* Function boundaries come from the ELF symbols; func info gives
+	 * their BTF prototypes. */
 	if ((err = ext_walk(o, &fb, ext_func_rec)))
 		return err;
 	if ((err = ext_walk(o, &lb, ext_line_rec)))

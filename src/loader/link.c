@@ -347,11 +347,14 @@ static int link_record_funcs(struct link_state *st)
 
 	p->func_starts = calloc(st->nq, sizeof(*p->func_starts));
 	p->func_names = calloc(st->nq, sizeof(*p->func_names));
-	if (!p->func_starts || !p->func_names)
+	p->func_types = calloc(st->nq, sizeof(*p->func_types));
+	if (!p->func_starts || !p->func_names || !p->func_types)
 		return -ENOMEM;
 	for (size_t i = 0; i < st->nq; i++) {
+		const struct obj_func *f = &st->o->funcs[st->queue[i]];
 		p->func_starts[i] = (uint32_t)st->pos[st->queue[i]];
-		p->func_names[i] = st->o->funcs[st->queue[i]].name;
+		p->func_names[i] = f->name;
+		p->func_types[i] = btf_ext_func_type(st->o, f->sec, f->start);
 	}
 	p->nr_funcs = st->nq;
 	return 0;
@@ -401,6 +404,11 @@ int link_programs(struct skep_object *o)
 		return -ENOMEM;
 	for (size_t f = 0; f < o->nr_funcs; f++)
 		if (o->funcs[f].global && strcmp(o->secs[o->funcs[f].sec].name, ".text"))
+			link_add_prog(o, f);
+	/* An object with code only in .text (no SEC()): its global functions
+	 * are the programs, of unknown type, rather than nothing to run. */
+	for (size_t f = 0; f < o->nr_funcs && !o->nr_progs; f++)
+		if (o->funcs[f].global)
 			link_add_prog(o, f);
 	for (size_t i = 0; i < o->nr_progs; i++)
 		if ((err = link_program(o, &o->progs[i]))) {

@@ -67,6 +67,11 @@ struct obj_line {
 	uint32_t line_no, col;
 };
 
+/* A func info record from .BTF.ext: the BTF FUNC at a function start. */
+struct obj_func_info {
+	uint32_t sec, insn, type_id;
+};
+
 /* A CO-RE relocation record from .BTF.ext. */
 struct obj_core_rec {
 	uint32_t sec;     /* section index */
@@ -83,6 +88,7 @@ struct obj_prog {
 	size_t len;
 	uint32_t *func_starts;   /* per function linked in */
 	const char **func_names;
+	uint32_t *func_types;    /* BTF FUNC id of each (func info), 0 if none */
 	size_t nr_funcs;
 	struct obj_line *lines;
 	size_t nr_lines;
@@ -146,6 +152,8 @@ struct skep_object {
 	uint32_t *line_secs;        /* section of each sec_lines entry */
 	struct obj_core_rec *core;
 	size_t nr_core;
+	struct obj_func_info *func_info;
+	size_t nr_func_info;
 	const char *btf_path;
 	struct btf *target;         /* CO-RE target, loaded on demand */
 };
@@ -186,6 +194,8 @@ int object_load_one(struct skep_object *o, size_t idx, const struct skep_load_op
 
 /* btf_ext.c */
 int btf_ext_read(struct skep_object *o);
+/* The BTF FUNC id recorded for slot `insn` of section sec, or 0. */
+uint32_t btf_ext_func_type(const struct skep_object *o, size_t sec, uint32_t insn);
 /* Appends the line info of [start, start+len) of section sec, moved to `at`. */
 int btf_ext_add_lines(const struct skep_object *o, struct obj_prog *p, size_t sec, uint32_t start,
 		      uint32_t len, uint32_t at);

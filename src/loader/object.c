@@ -121,6 +121,7 @@ void skep_object_free(struct skep_object *o)
 		free(o->progs[i].insns);
 		free(o->progs[i].func_starts);
 		free(o->progs[i].func_names);
+		free(o->progs[i].func_types);
 		free(o->progs[i].lines);
 	}
 	for (size_t i = 0; i < o->nr_secs; i++)
@@ -132,6 +133,7 @@ void skep_object_free(struct skep_object *o)
 	free(o->sec_lines);
 	free(o->line_secs);
 	free(o->core);
+	free(o->func_info);
 	btf__free(o->btf);
 	btf__free(o->target);
 	if (o->elf)
@@ -230,6 +232,22 @@ size_t skep_object_prog_funcs(const struct skep_object *o, size_t idx, const uin
 	if (names)
 		*names = p->func_names;
 	return p->nr_funcs;
+}
+
+size_t skep_object_prog_func_types(const struct skep_object *o, size_t idx,
+				   const uint32_t **type_ids)
+{
+	const struct obj_prog *p = object_prog(o, idx);
+
+	if (!p)
+		return 0;
+	*type_ids = p->func_types;
+	return p->nr_funcs;
+}
+
+const struct btf *skep_object_btf(const struct skep_object *o)
+{
+	return o->btf;
 }
 
 int skep_object_prog_line(const struct skep_object *o, size_t idx, size_t insn,
