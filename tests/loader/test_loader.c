@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/harness.h"
 #include "skep/maps.h"
@@ -202,6 +203,34 @@ static void test_core_named_btf(struct harness *h)
 	obj = open_example("core", "/nonexistent/btf", log, sizeof(log));
 	harness_check(h, !obj && strstr(log, "CO-RE"), "core/missing-btf", "%s", log);
 	skep_object_free(obj);
+}
+
+/* LIBBPF_PIN_BY_NAME: a second object shares the first one's map. */
+static void test_pinning(struct harness *h)
+{
+	char dir[] = "/tmp/skep-pin-XXXXXX", log[4096] = "";
+	long r[2] = {0, 0};
+
+	if (!mkdtemp(dir)) {
+		harness_fail(h, "pinning", "mkdtemp");
+		return;
+	}
+	setenv("SKEP_PIN_DIR", dir, 1);
+	for (int i = 0; i < 2; i++) {
+		struct skep_object *obj = open_example("pinned", NULL, log, sizeof(log));
+		struct skep_load_opts lo = {.sz = sizeof(lo)};
+		struct skep_run_opts ro = {.sz = sizeof(ro)};
+		struct skep_run_result res;
+		struct skep_prog *p;
+		if (obj && !skep_object_prog_load(obj, 0, &lo, &p) && !skep_prog_run(p, &ro, &res))
+			r[i] = (long)res.retval;
+		skep_object_free(obj);
+	}
+	harness_check(h, r[0] == 1 && r[1] == 2, "pinning/shared", "runs %ld %ld: %s", r[0], r[1],
+		      log);
+	skep_map_unpin("runs");
+	unsetenv("SKEP_PIN_DIR");
+	rmdir(dir);
 }
 
 /* ---- malformed objects ---- */
@@ -432,6 +461,7 @@ int main(void)
 	test_insns(&h);
 	test_subprogs(&h);
 	test_core_named_btf(&h);
+	test_pinning(&h);
 	test_malformed_structures(&h);
 	test_reloc_numbers(&h);
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
