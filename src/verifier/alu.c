@@ -18,7 +18,13 @@ static const char *alu_op_name(int op)
 
 int verifier_check_read(struct verifier_env *env, struct vstate *st, int regno)
 {
-	if (vregs(st)[regno].type == VT_NOT_INIT)
+	const struct vreg *r = &vregs(st)[regno];
+
+	if (r->type == VT_NOT_INIT && r->off > 0)
+		return verifier_error(env, "r%d is read after the call at insn %d, which left r1-r5 "
+				      "undefined; save what you need in r6-r9 or on the stack",
+				      regno, r->off - 1);
+	if (r->type == VT_NOT_INIT)
 		return verifier_error(env, "r%d is read before it is written (uninitialised)", regno);
 	return 0;
 }

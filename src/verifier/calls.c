@@ -467,8 +467,10 @@ int verifier_check_helper(struct verifier_env *env, struct vstate *st, const str
 		vstate_free(&skip);
 		return err ? err : call_enter_callback(env, st, &m);
 	}
-	for (int r = 1; r <= 5; r++)
+	for (int r = 1; r <= 5; r++) {
 		reg_mark_not_init(&vregs(st)[r]);
+		vregs(st)[r].off = st->insn + 1; /* for the message of a later read */
+	}
 	if (hook_helper_changes_pkt_data(id))
 		vstate_for_each_reg(st, pkt_invalidate, NULL); /* the packet may have moved */
 	if (!m.proto) {
@@ -548,8 +550,10 @@ int verifier_check_exit(struct verifier_env *env, struct vstate *st)
 	st->curframe--;
 	struct vreg *caller = vregs(st);
 	caller[0] = r0;
-	for (int r = 1; r <= 5; r++)
+	for (int r = 1; r <= 5; r++) {
 		reg_mark_not_init(&caller[r]);
+		caller[r].off = f->callsite + 1;
+	}
 	st->insn = f->callsite + 1;
 	free(f->slots);
 	free(f);

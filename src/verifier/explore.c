@@ -108,13 +108,14 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 			vstate_free(&cp->st);
 			free(cp);
 			aux->nstates--;
+			env->nr_stored--;
 			continue;
 		}
 		pp = &cp->next;
 	}
 	if (widened)
 		hash = vstate_hash(st);
-	if (aux->nstates >= V_MAX_STATES_PER_INSN ||
+	if (aux->nstates >= V_MAX_STATES_PER_INSN || env->nr_stored >= V_MAX_STORED ||
 	    (!bounded && !env->isa.is_func_start[st->insn] &&
 	     (env->cp_jumps < 2 || env->cp_insns < 8)))
 		return 0;
@@ -133,6 +134,7 @@ static int explore_checkpoint(struct verifier_env *env, struct vstate *st)
 	aux->states = cp;
 	aux->nstates++;
 	env->nr_states++;
+	env->nr_stored++;
 	st->parent = cp;
 	return 0;
 }

@@ -41,6 +41,7 @@
 #define V_MAX_PACKET_OFF 0xffff
 #define V_MAX_STATES_PER_INSN 64
 #define V_MAX_PENDING 8192 /* the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ */
+#define V_MAX_STORED 250000 /* checkpoints kept at once: bounds memory, costs only pruning */
 #define V_MAX_REFS 16
 
 /* What a register holds (the kernel's enum bpf_reg_type, the part skep has). */
@@ -186,7 +187,7 @@ struct verifier_env {
 	struct vstate cur;
 	struct vstate *stack;
 	size_t stack_len, stack_cap;
-	uint64_t insns_processed, nr_states;
+	uint64_t insns_processed, nr_states, nr_stored;
 	/* Since the last checkpoint, on any path (the kernel's heuristic: a
 	 * new checkpoint after at least 2 jumps and 8 instructions). */
 	uint32_t cp_insns, cp_jumps;

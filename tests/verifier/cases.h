@@ -178,7 +178,7 @@ static const struct vcase vcases[] = {
 	{"helper value too small", XDP, "hash:4:8:16",
 	 "stw [%r10-4], 1\nstw [%r10-8], 0\nlddw_map_fd %r1, 0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -4\n"
 	 "mov %r4, 0\ncall 2\nmov %r0, 2\nexit\n", "go past the top of the stack"},
-	{"r1-r5 are clobbered by a call", XDP, "", "call 5\nmov %r0, %r1\nexit\n", "r1 is read before it is written"},
+	{"r1-r5 are clobbered by a call", XDP, "", "call 5\nmov %r0, %r1\nexit\n", "r1 is read after the call at insn 0"},
 	{"unknown helper", XDP, "", "call 9999\nmov %r0, 0\nexit\n", "unknown helper"},
 	{"helper not for this program type", SOCK, "", "mov %r2, 0\ncall 44\nmov %r0, 0\nexit\n", "not available"},
 	{"ringbuf sample leaked", XDP, "ringbuf:0:0:4096",
