@@ -291,7 +291,9 @@ int cli_map_dump_typed(FILE *f, struct skep_map *map, const char *name, int json
 		err = -ENOMEM;
 	if (json && !hist && !err)
 		fprintf(f, "[");
-	while (!err && !skep_map_get_next_key(map, n ? prev : NULL, key)) {
+	/* `started`, not n: an element the lookup skips must not restart the walk. */
+	for (int started = 0; !err && !skep_map_get_next_key(map, started ? prev : NULL, key);
+	     started = 1) {
 		memcpy(prev, key, in.key_size);
 		if (skep_map_lookup(map, key, value))
 			continue; /* deleted meanwhile, or a map of objects */
