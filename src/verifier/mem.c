@@ -50,8 +50,8 @@ static int stack_bounds(struct verifier_env *env, const struct vreg *p, int regn
 			int size, int *out)
 {
 	if (!tnum_is_const(p->var))
-		return verifier_error(env, "r%d: stack access with a variable offset is not "
-				      "supported; use a constant offset from r10", regno);
+		return verifier_error(env, "r%d: a helper cannot take a stack pointer with a "
+				      "variable offset; use a constant offset from r10", regno);
 	int64_t off = (int64_t)p->off + (int64_t)p->var.value + insn_off;
 	if (off < -V_STACK || off + size > 0)
 		return verifier_error(env, "stack access of %d bytes at r10%+" PRId64 " is outside "
@@ -171,6 +171,51 @@ static int stack_read(struct verifier_env *env, struct vframe *f, int off, int s
 	return 0;
 }
 
+/* A stack access whose offset varies (an array on the stack indexed by a
+ * bounded scalar), as the kernel allows privileged programs: every byte it
+ * may read must have been written; a write may land anywhere in its range,
+ * so it initialises nothing, turns zeros into plain data and breaks any
+ * spill it may hit.  A load gives an unknown scalar. */
+static int stack_var_access(struct verifier_env *env, struct vframe *f, const struct vreg *p,
+			    int regno, int insn_off, int size, int write, const struct vreg *val,
+			    struct vreg *dst)
+{
+	int64_t base = (int64_t)p->off + insn_off;
+
+	if (p->smin <= -V_STACK || p->smax >= V_STACK)
+		return verifier_error(env, "r%d: the variable stack offset is unbounded ([%" PRId64
+				      ", %" PRId64 "])", regno, p->smin, p->smax);
+	int64_t lo = base + p->smin, hi = base + p->smax + size;
+	if (lo < -V_STACK || hi > 0)
+		return verifier_error(env, "r%d: a %d-byte stack access at r10%+" PRId64 " + [%" PRId64
+				      ", %" PRId64 "] may leave the %d-byte stack", regno, size, base,
+				      p->smin, p->smax, V_STACK);
+	struct tnum at = tnum_add(tnum_const((uint64_t)base), p->var);
+	if (at.value & (uint64_t)(size - 1) || at.mask & (uint64_t)(size - 1))
+		return verifier_error(env, "r%d: the variable stack access of %d bytes may be "
+				      "misaligned", regno, size);
+	if (write && val && val->type != VT_SCALAR)
+		return verifier_error(env, "r%d: a pointer cannot be stored at a variable stack "
+				      "offset", regno);
+	stack_note_depth(env, f, (int)lo);
+	if (!verifier_stack_slots(f, slot_of((int)lo) + 1))
+		return -ENOMEM;
+	for (int o = (int)lo; o < (int)hi; o++) {
+		struct vslot *s = &f->slots[slot_of(o)];
+		int k = s->kind[byte_of(o)];
+		if (!write && k == SLOT_INVALID)
+			return verifier_error(env, "r%d: the variable stack read may read r10%+d, "
+					      "which was never written", regno, o);
+		if (write && k == SLOT_SPILL)
+			slot_unspill(s);
+		if (write && s->kind[byte_of(o)] == SLOT_ZERO)
+			s->kind[byte_of(o)] = SLOT_MISC;
+	}
+	if (!write)
+		scalar_loaded(dst, size, 0);
+	return 0;
+}
+
 static int region_check(struct verifier_env *env, const struct vreg *p, int regno, int insn_off,
 			int size, uint32_t limit, const char *what, int write)
 {
@@ -279,6 +324,9 @@ static int mem_access(struct verifier_env *env, struct vstate *st, int regno, in
 		return err;
 	switch (p.type) {
 	case VT_STACK:
+		if (!tnum_is_const(p.var))
+			return stack_var_access(env, st->frames[p.frameno], &p, regno, insn_off, size,
+						write, val, dst);
 		if ((err = stack_bounds(env, &p, regno, insn_off, size, &off)))
 			return err;
 		if (write)

@@ -94,6 +94,9 @@ static const struct vcase vcases[] = {
 	{"syscall program reads its context", BPF_PROG_TYPE_SYSCALL, "", "ldxdw %r0, [%r1+8]\nexit\n", NULL},
 	{"sched_act reads the packet", BPF_PROG_TYPE_SCHED_ACT, "",
 	 "ldxw %r2, [%r1+76]\nldxw %r3, [%r1+80]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, out\nldxb %r0, [%r2+0]\nout:\nmov %r0, 0\nexit\n", NULL},
+	{"stack array indexed by a bounded variable", XDP, "",
+	 "stdw [%r10-16], 0\nstdw [%r10-8], 0\nldxw %r2, [%r1+12]\nand %r2, 7\nmov %r3, %r10\nadd %r3, -16\n"
+	 "add %r3, %r2\nstb [%r3+0], 1\nldxb %r0, [%r3+8]\nmov %r0, 2\nexit\n", NULL},
 	{"socket filter narrow read of len", SOCK, "", "ldxh %r0, [%r1+0]\nexit\n", NULL},
 	{"socket filter writes cb", SOCK, "", "stw [%r1+48], 1\nmov %r0, 0\nexit\n", NULL},
 	{"tc writes mark", TC, "", "stw [%r1+8], 1\nmov %r0, 0\nexit\n", NULL},
@@ -214,6 +217,12 @@ static const struct vcase vcases[] = {
 	 "cb:\njeq %r1, 0, cb\nmov %r0, 0\nexit\n", "infinite loop"},
 	{"syscall program writes its context", BPF_PROG_TYPE_SYSCALL, "", "stdw [%r1+8], 0\nmov %r0, 0\nexit\n",
 	 "read-only"},
+	{"stack array index may reach unwritten bytes", XDP, "",
+	 "stdw [%r10-8], 0\nldxw %r2, [%r1+12]\nand %r2, 15\nmov %r3, %r10\nadd %r3, -16\n"
+	 "add %r3, %r2\nldxb %r0, [%r3+0]\nmov %r0, 2\nexit\n", "never written"},
+	{"stack array index may leave the stack", XDP, "",
+	 "stdw [%r10-8], 0\nldxw %r2, [%r1+12]\nand %r2, 15\nmov %r3, %r10\nadd %r3, -8\n"
+	 "add %r3, %r2\nstb [%r3+0], 1\nmov %r0, 2\nexit\n", "may leave the"},
 	{"division by zero", RAW, "", "mov %r0, 1\ndiv %r0, 0\nexit\n", "division by zero"},
 	{"shift by the width", RAW, "", "mov %r0, 1\nlsh %r0, 64\nexit\n", "invalid shift"},
 	{"map index out of range", XDP, "", "lddw_map_fd %r1, 3\nmov %r0, 2\nexit\n", "refers to map 3"},
