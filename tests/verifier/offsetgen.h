@@ -47,8 +47,9 @@ static inline struct bpf_insn og_cond(struct randprog_rng *g, int reg, int16_t s
 
 /* An XDP program: r2 = data with OG_PROVEN bytes proven, r4/r5 loaded from
  * the packet, some ALU and branches on them, then r2 += r4 and a load of
- * 1-8 bytes at r2 + off.  Returns the slot count. */
-static inline size_t offsetgen(uint64_t seed, struct bpf_insn *p)
+ * 1-8 bytes at r2 + off (map_base: r2 is instead a 64-byte value of an
+ * array, map 0).  Returns the slot count. */
+static inline size_t offsetgen(uint64_t seed, struct bpf_insn *p, int map_base)
 {
 	struct randprog_rng g;
 	size_t n = 0;
@@ -77,6 +78,19 @@ static inline size_t offsetgen(uint64_t seed, struct bpf_insn *p)
 			int d = randprog_rng_next(&g) & 1 ? 4 : 5;
 			p[n++] = og_alu(&g, d, d == 4 ? 5 : 4);
 		}
+	}
+	if (map_base) {
+		/* r2 = the value (64 bytes) of element 0 of map 0: an array
+		 * lookup with a constant key never fails.  r4 survives in r6. */
+		p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_X, 6, 4, 0, 0);
+		p[n++] = randprog_insn(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0);
+		p[n++] = randprog_insn(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 0);
+		p[n++] = randprog_insn(0, 0, 0, 0, 0);
+		p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+		p[n++] = randprog_insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+		p[n++] = randprog_insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_X, 2, 0, 0, 0);
+		p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_X, 4, 6, 0, 0);
 	}
 	p[n++] = randprog_insn(BPF_ALU64 | BPF_ADD | BPF_X, 2, 4, 0, 0);
 	p[n++] = randprog_insn((uint8_t)(BPF_LDX | BPF_MEM | sizes[randprog_rng_next(&g) % 4]), 0, 2,

@@ -530,8 +530,9 @@ static void gen_examples(struct agree *a)
 static void gen_offsets(struct agree *a, struct kprog *kp, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		kp_start(kp, BPF_PROG_TYPE_XDP, "", "computed offset seed %u", i + 1);
-		kp->len = offsetgen(i + 1, kp->insns);
+		kp_start(kp, BPF_PROG_TYPE_XDP, i & 1 ? "array:4:64:1" : "", "computed offset seed "
+			 "%u%s", i + 1, i & 1 ? " (map value)" : "");
+		kp->len = offsetgen(i + 1, kp->insns, i & 1);
 		agree_one(a, kp);
 	}
 }

@@ -197,8 +197,8 @@ int main(int argc, char **argv)
 	unsigned acc_random = s.accepted, tried_random = s.tried;
 	/* Computed offsets: ALU and branches on packet bytes, then an access. */
 	for (unsigned i = 0; i < rounds * 4; i++) {
-		size_t n = offsetgen(i + 1, p);
-		sound_one(&s, p, n, "", "computed offset");
+		size_t n = offsetgen(i + 1, p, i & 1);
+		sound_one(&s, p, n, i & 1 ? "array:4:64:1" : "", "computed offset");
 	}
 	unsigned acc_off = s.accepted - acc_random, tried_off = s.tried - tried_random;
 	/* The rule table's XDP programs with slips. */
