@@ -19,7 +19,9 @@
  * _tail, _meta, bpf_redirect, bpf_redirect_map (DEVMAP, DEVMAP_HASH, CPUMAP),
  * bpf_skb_load_bytes, bpf_skb_store_bytes, bpf_l3_csum_replace,
  * bpf_l4_csum_replace, bpf_csum_diff, bpf_skb_change_tail,
- * bpf_skb_change_head, bpf_skb_pull_data, bpf_xdp_get_buff_len.
+ * bpf_skb_change_head, bpf_skb_pull_data, bpf_xdp_get_buff_len,
+ * bpf_xdp_load_bytes, bpf_xdp_store_bytes, and bpf_perf_event_output with
+ * packet bytes (BPF_F_CTXLEN_MASK).
  *
  * Every function returns 0 or a negative errno; the reason goes to the log.
  */
@@ -69,6 +71,7 @@ struct skep_test_run_opts {
 	double ns_per_run;
 	char *log_buf;
 	size_t log_size;
+	uint64_t insn_budget; /* checked modes: per run; 0 = SKEP_DEFAULT_INSN_BUDGET */
 };
 SKEP_API int skep_prog_test_run(struct skep_prog *prog, struct skep_test_run_opts *opts);
 

@@ -215,6 +215,8 @@ HELPER_FN(skb_load_bytes)
 
 	if (!s || !helper_mem(cx, r3, len, 1, "bpf_skb_load_bytes", "r3 (to)"))
 		return 0;
+	if (!len) /* only unverified programs get here: nothing to copy */
+		return 0;
 	if (off > INT_MAX || (uint64_t)off + len > s->len) {
 		memset(to, 0, len);
 		return (uint64_t)-EFAULT;
@@ -236,7 +238,8 @@ HELPER_FN(skb_store_bytes)
 		return (uint64_t)-EFAULT;
 	/* BPF_F_RECOMPUTE_CSUM updates skb->csum of CHECKSUM_COMPLETE packets:
 	 * a test run's packet is CHECKSUM_NONE, the bytes are all there is. */
-	memmove(s->data + off, (const void *)(uintptr_t)r3, len);
+	if (len)
+		memmove(s->data + off, (const void *)(uintptr_t)r3, len);
 	if (r5 & BPF_F_INVALIDATE_HASH)
 		s->md.hash = 0;
 	skb_moved(s, cx);

@@ -197,6 +197,8 @@ int skep_prog_test_run(struct skep_prog *prog, struct skep_test_run_opts *opts)
 	log = log_init(o.log_buf, o.log_size);
 	ro.mode = o.mode;
 	ro.cpu = o.cpu;
+	if (o.sz >= offsetof(struct skep_test_run_opts, insn_budget) + sizeof(o.insn_budget))
+		ro.insn_budget = o.insn_budget;
 	ro.log_buf = o.log_buf;
 	ro.log_size = o.log_size;
 	if (!o.data_in && o.data_size_in) {

@@ -291,7 +291,8 @@ HELPER_FN(xdp_load_bytes)
 		return 0;
 	if ((err = xdp_bytes_check(f, (uint32_t)r2, (uint32_t)r4)))
 		return (uint64_t)(int64_t)err;
-	memcpy((void *)(uintptr_t)r3, f->data + (uint32_t)r2, (uint32_t)r4);
+	if ((uint32_t)r4)
+		memcpy((void *)(uintptr_t)r3, f->data + (uint32_t)r2, (uint32_t)r4);
 	return 0;
 }
 
@@ -304,7 +305,8 @@ HELPER_FN(xdp_store_bytes)
 		return 0;
 	if ((err = xdp_bytes_check(f, (uint32_t)r2, (uint32_t)r4)))
 		return (uint64_t)(int64_t)err;
-	memmove(f->data + (uint32_t)r2, (const void *)(uintptr_t)r3, (uint32_t)r4);
+	if ((uint32_t)r4)
+		memmove(f->data + (uint32_t)r2, (const void *)(uintptr_t)r3, (uint32_t)r4);
 	return 0;
 }
 
@@ -350,7 +352,8 @@ HELPER_FN(pkt_perf_event_output)
 	buf = r5 + ctxlen <= sizeof(stackbuf) ? stackbuf : malloc(r5 + ctxlen);
 	if (!buf)
 		return (uint64_t)-ENOMEM;
-	memcpy(buf, (const void *)(uintptr_t)r4, r5);
+	if (r5)
+		memcpy(buf, (const void *)(uintptr_t)r4, r5);
 	memcpy(buf + r5, pkt, ctxlen);
 	err = map_perf_output(m, r3 & ~(uint64_t)BPF_F_CTXLEN_MASK, cx->cpu, buf, r5 + ctxlen);
 	if (buf != stackbuf)
