@@ -504,8 +504,18 @@ int verifier_check_local_call(struct verifier_env *env, struct vstate *st,
 	return 0;
 }
 
+/* The kernel checks no return value for XDP, tc or socket filters (an
+ * unknown XDP action aborts at run time): neither does skep, but -v says so. */
+static void exit_note_range(struct verifier_env *env, const struct vreg *r0)
+{
+	if (env->prog_type == BPF_PROG_TYPE_XDP && (r0->type != VT_SCALAR || r0->umax > XDP_REDIRECT))
+		verifier_log(env, 1, "note: r0 may be outside XDP's actions 0..4 here; the kernel "
+			     "accepts this and counts an unknown action as XDP_ABORTED at run time");
+}
+
 static int exit_main(struct verifier_env *env, struct vstate *st)
 {
+	exit_note_range(env, &vcur(st)->regs[0]);
 	if (st->nrefs)
 		return verifier_error(env, "the ring buffer sample reserved at insn %d is neither "
 				      "submitted nor discarded on this path", st->refs[0].insn);

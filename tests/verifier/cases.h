@@ -97,6 +97,7 @@ static const struct vcase vcases[] = {
 	{"stack array indexed by a bounded variable", XDP, "",
 	 "stdw [%r10-16], 0\nstdw [%r10-8], 0\nldxw %r2, [%r1+12]\nand %r2, 7\nmov %r3, %r10\nadd %r3, -16\n"
 	 "add %r3, %r2\nstb [%r3+0], 1\nldxb %r0, [%r3+8]\nmov %r0, 2\nexit\n", NULL},
+	{"xdp may return any number (the kernel checks no range)", XDP, "", "mov %r0, 7\nexit\n", NULL},
 	{"socket filter narrow read of len", SOCK, "", "ldxh %r0, [%r1+0]\nexit\n", NULL},
 	{"socket filter writes cb", SOCK, "", "stw [%r1+48], 1\nmov %r0, 0\nexit\n", NULL},
 	{"tc writes mark", TC, "", "stw [%r1+8], 1\nmov %r0, 0\nexit\n", NULL},
