@@ -47,7 +47,7 @@ help:
 	@echo "make test       run every test; ends with 'N passed, N failed, N skipped'"
 	@echo "make asan       the tests under AddressSanitizer + UBSan (in build/asan)"
 	@echo "make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60), then fuzz-diff"
-	@echo "make fuzz-diff  FUZZ_DIFF_PROGRAMS (200000) random programs: interpreter vs JIT vs kernel"
+	@echo "make fuzz-diff  FUZZ_DIFF_PROGRAMS (50000) random programs: interpreter vs JIT vs kernel"
 	@echo "make bench      benchmarks: interpreter vs kernel JIT vs gcc -O2, as ratios"
 	@echo "make conformance  the bpf_conformance suite (CONFORMANCE_DIR=...)"
 	@echo "make format     clang-format every source file"
@@ -120,7 +120,7 @@ fuzz-bins: $(FUZZ_BINS)
 
 # The long differential runs: FUZZ_DIFF_PROGRAMS random programs in the
 # interpreter against the JIT (per feature mix), and against the kernel.
-FUZZ_DIFF_PROGRAMS ?= 200000
+FUZZ_DIFF_PROGRAMS ?= 50000
 fuzz-diff: all
 	@echo "fuzz-diff: $(FUZZ_DIFF_PROGRAMS) random programs, interpreter vs JIT vs kernel"
 	@SKEP_JIT_DIFF_N=$(FUZZ_DIFF_PROGRAMS) $(BUILD)/tests/jit/test_jit_diff \
