@@ -107,15 +107,17 @@ static uint16_t skb_eth_protocol(const uint8_t *pkt, uint32_t len)
 	return (uint16_t)(0x0004 << 8);         /* htons(ETH_P_802_2): LLC */
 }
 
-/* eth_skb_pkt_type() against the device's all-zero address. */
+/* eth_skb_pkt_type() on the loopback device, whose address and broadcast
+ * address are both all zero: ff:ff:ff:ff:ff:ff is not its broadcast, so
+ * every group address is PACKET_MULTICAST (seen by running the kernel). */
 static uint32_t skb_pkt_type(const uint8_t *mac)
 {
-	static const uint8_t zero[6], bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t zero[6];
 
 	if (!memcmp(mac, zero, 6))
 		return 0; /* PACKET_HOST */
 	if (mac[0] & 1)
-		return memcmp(mac, bcast, 6) ? 2 : 1; /* PACKET_MULTICAST : PACKET_BROADCAST */
+		return 2; /* PACKET_MULTICAST */
 	return 3; /* PACKET_OTHERHOST */
 }
 
@@ -160,7 +162,8 @@ int hook_skb_setup(struct hook_skb *s, int l2, const uint8_t *pkt, uint32_t len,
 	}
 	if (md->ifindex <= 1)
 		md->ifindex = 1; /* the loopback device */
-	if (!md->wire_len)
+	/* qdisc_skb_cb's pkt_len: set from the context only (0 without one). */
+	if (ctx && !md->wire_len)
 		md->wire_len = s->len;
 	md->pkt_type = skb_pkt_type(mac);
 	md->protocol = skb_eth_protocol(mac, len);

@@ -414,6 +414,98 @@ static uint32_t diff_args(struct pktgen *g, int i)
 	return pick(g, seeds, sizeof(seeds) / 4);
 }
 
+/* The context fields as BPF_PROG_TEST_RUN fills them: a program returning
+ * one field, on packets of every kind (IPv4, IPv6, ARP, VLAN, 802.3 with and
+ * without the IPX mark, short ones; unicast to loopback's zero MAC, other
+ * hosts, broadcast, multicast), with and without a context in. */
+static void test_ctx_fields(struct harness *h, int kernel)
+{
+	static const struct {
+		uint32_t type;
+		const char *name;
+		int16_t off;
+		int size; /* BPF_W or BPF_DW */
+	} fields[] = {
+#define SKB(f, sz) {BPF_PROG_TYPE_SCHED_CLS, "tc " #f, offsetof(struct __sk_buff, f), sz}
+#define SOCK(f) {BPF_PROG_TYPE_SOCKET_FILTER, "socket " #f, offsetof(struct __sk_buff, f), BPF_W}
+		SKB(len, BPF_W), SKB(pkt_type, BPF_W), SKB(mark, BPF_W), SKB(queue_mapping, BPF_W),
+		SKB(protocol, BPF_W), SKB(vlan_present, BPF_W), SKB(vlan_tci, BPF_W),
+		SKB(vlan_proto, BPF_W), SKB(priority, BPF_W), SKB(ingress_ifindex, BPF_W),
+		SKB(ifindex, BPF_W), SKB(tc_index, BPF_W), SKB(cb[0], BPF_W), SKB(cb[4], BPF_W),
+		SKB(hash, BPF_W), SKB(tc_classid, BPF_W), SKB(napi_id, BPF_W), SKB(wire_len, BPF_W),
+		SKB(gso_segs, BPF_W), SKB(gso_size, BPF_W), SKB(tstamp, BPF_DW),
+		SKB(hwtstamp, BPF_DW), SOCK(len), SOCK(pkt_type), SOCK(mark), SOCK(protocol),
+		SOCK(priority), SOCK(ifindex), SOCK(ingress_ifindex), SOCK(cb[2]), SOCK(hash),
+		{BPF_PROG_TYPE_XDP, "xdp ingress_ifindex", offsetof(struct xdp_md, ingress_ifindex), BPF_W},
+		{BPF_PROG_TYPE_XDP, "xdp rx_queue_index", offsetof(struct xdp_md, rx_queue_index), BPF_W},
+#undef SKB
+#undef SOCK
+	};
+	static const char *const pkts[] = {
+		"000000000000020000000001080045000028000100004006000a0a0000010a000002",
+		"02aabbccddee0200000000010800450000280001000040110000c0a80101c0a80102",
+		"ffffffffffff02000000000108060001080006040001020000000001",
+		"01005e00000102000000000186dd6000000000083a40" "fe800000000000000000000000000001"
+		"ff020000000000000000000000000001",
+		"00000000000002000000000181000064080045000028000100004006000a0a0000010a000002",
+		"000000000000020000000001002642420300000000000000",
+		"000000000000020000000001002affff0000000000000000",
+		"0000000000000200000000010800",
+		"0000000000000200000000019999",
+	};
+	int bad = 0, runs = 0, skipped = 0;
+	char why[512] = "";
+
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		struct pb prog = {0}, *b = &prog;
+		struct prog_pair p;
+		char lw[1024];
+		LDX(fields[f].size, 0, 1, fields[f].off);
+		if (fields[f].size == BPF_DW) { /* fold the upper half in */
+			pb_movr(b, 2, 0);
+			ALU(BPF_RSH, 2, 32);
+			ALUX(BPF_XOR, 0, 2);
+		}
+		pb_exit(b);
+		if (pair_load(&p, fields[f].type, b, kernel, lw, sizeof(lw))) {
+			skipped++; /* the kernel does not let this type read the field */
+			pair_free(&p);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(pkts) / sizeof(pkts[0]); k++)
+			for (int with = 0; with < 2; with++) {
+				uint8_t pkt[128];
+				size_t n = strlen(pkts[k]) / 2;
+				struct __sk_buff sc = {.mark = 7, .priority = 3, .ingress_ifindex = 1,
+						       .cb = {1, 2, 3, 4, 5}, .tstamp = 99,
+						       .gso_segs = 2, .gso_size = 1400, .hwtstamp = 5};
+				struct xdp_md xc = {.data_end = (uint32_t)n, .ingress_ifindex = 1};
+				char diff[256];
+				const char *d;
+				for (size_t i = 0; i < n; i++)
+					sscanf(pkts[k] + 2 * i, "%2hhx", &pkt[i]);
+				if (fields[f].type == BPF_PROG_TYPE_XDP)
+					d = pair_run(&p, pkt, (uint32_t)n, with ? &xc : NULL,
+						     with ? sizeof(xc) : 0, diff, sizeof(diff));
+				else
+					d = pair_run(&p, pkt, (uint32_t)n, with ? &sc : NULL,
+						     with ? sizeof(sc) : 0, diff, sizeof(diff));
+				runs++;
+				if (*d && !bad++)
+					snprintf(why, sizeof(why), "%s, packet %zu%s: %s", fields[f].name,
+						 k, with ? " with ctx" : "", d);
+			}
+		pair_free(&p);
+	}
+	{
+		char n2[128];
+		snprintf(n2, sizeof(n2), "context fields as the test run fills them: %d runs (%d "
+					 "fields the kernel does not let the type read)",
+			 runs, skipped);
+		harness_check(h, !bad, n2, "%s", why);
+	}
+}
+
 int main(void)
 {
 	struct harness h = {0};
@@ -424,6 +516,7 @@ int main(void)
 	if (!kernel)
 		harness_skip(&h, "helpers against the kernel", "%s (skep engines still compared)",
 			     why);
+	test_ctx_fields(&h, kernel);
 	test_xdp_adjust(&h, kernel);
 	xdp_bytes_cases(&h, "xdp_load_bytes", 1, kernel);
 	xdp_bytes_cases(&h, "xdp_store_bytes", 0, kernel);
