@@ -380,6 +380,59 @@ static void gen_loops(struct agree *a, struct kprog *kp)
 	agree_one(a, kp);
 }
 
+/* Helper memory arguments: stack buffers at and past the edges, sizes that
+ * are constants or bounded (or not) variables. */
+static void gen_helpers(struct agree *a, struct kprog *kp)
+{
+	static const int offs[] = {-64, -16, -8, -4, 0};
+	static const int masks[] = {0, 7, 15, 63, 64, -1};
+
+	for (size_t oi = 0; oi < sizeof(offs) / sizeof(offs[0]); oi++)
+		for (size_t mi = 0; mi < sizeof(masks) / sizeof(masks[0]); mi++)
+			for (int init = 0; init < 2; init++) {
+				kp_start(kp, BPF_PROG_TYPE_XDP, "ringbuf:0:0:4096", "helper: ringbuf_output "
+					 "of r10%+d, size %s%d, stack %s", offs[oi], masks[mi] ? "& " : "",
+					 masks[mi], init ? "written" : "partly written");
+				for (int o = -64; o < 0; o += 8)
+					if (init || o >= -16)
+						E(I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, (int16_t)o, 0));
+				E(LDX(BPF_W, 3, 1, offsetof(struct xdp_md, ingress_ifindex)));
+				if (masks[mi] > 0)
+					E(I(BPF_ALU64 | BPF_AND | BPF_K, 3, 0, 0, masks[mi]));
+				else if (masks[mi] == 0)
+					E(MOVK(3, 8));
+				E(I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+				E(I(0, 0, 0, 0, 0));
+				E(MOVX(2, 10));
+				E(ADDK(2, offs[oi]));
+				E(MOVK(4, 0));
+				E(I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ringbuf_output));
+				E(MOVK(0, 2));
+				E(EXIT);
+				agree_one(a, kp);
+			}
+	static const int koffs[] = {-8, -4, -2, 0};
+	for (size_t ki = 0; ki < 4; ki++)
+		for (size_t vi = 0; vi < 4; vi++) {
+			kp_start(kp, BPF_PROG_TYPE_XDP, "hash:4:8:16", "helper: map_update key r10%+d "
+				 "value r10%+d", koffs[ki] - 8, koffs[vi] - 16);
+			E(I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 0));
+			E(I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -16, 0));
+			E(I(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -24, 0));
+			E(I(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0, 0));
+			E(I(0, 0, 0, 0, 0));
+			E(MOVX(2, 10));
+			E(ADDK(2, koffs[ki] - 8));
+			E(MOVX(3, 10));
+			E(ADDK(3, koffs[vi] - 16));
+			E(MOVK(4, 0));
+			E(I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem));
+			E(MOVK(0, 2));
+			E(EXIT);
+			agree_one(a, kp);
+		}
+}
+
 /* randprog bodies wrapped as test_kernel_diff does for the kernel. */
 static void gen_random(struct agree *a, struct kprog *kp, unsigned n, unsigned body)
 {
@@ -567,6 +620,7 @@ int main(int argc, char **argv)
 	gen_ctx(&a, kp);
 	gen_stack(&a, kp);
 	gen_loops(&a, kp);
+	gen_helpers(&a, kp);
 	gen_examples(&a);
 	print_matrix("generated and table programs", &a.all);
 	harness_check(&h, a.all.skep_only == a.all.kernel_nonsafety, "agreement: generated programs",
