@@ -186,6 +186,9 @@ static int reg_covers(const struct vreg *o, const struct vreg *c, int exact, str
 		return 0;
 	if (!idmap_check(m, o->ref_id, c->ref_id))
 		return 0;
+	/* Copies of an or-null pointer share an id: the check of one clears all. */
+	if (o->maybe_null && !idmap_check(m, o->id, c->id))
+		return 0;
 	switch (o->type) {
 	case VT_PACKET:
 	case VT_PACKET_META:
@@ -194,7 +197,7 @@ static int reg_covers(const struct vreg *o, const struct vreg *c, int exact, str
 		return range_equal(o, c) && idmap_check(m, o->id, c->id);
 	case VT_MAP_VALUE:
 	case VT_MEM:
-		return vars && (!o->maybe_null || idmap_check(m, o->id, c->id));
+		return vars;
 	default:
 		return range_equal(o, c);
 	}
