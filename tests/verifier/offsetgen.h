@@ -63,15 +63,19 @@ static inline size_t offsetgen(uint64_t seed, struct bpf_insn *p, int map_base)
 	p[n++] = randprog_insn(BPF_JMP | BPF_JLE | BPF_X, 6, 3, 2, 0);
 	p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
 	p[n++] = randprog_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	p[n++] = randprog_insn((uint8_t)(BPF_LDX | BPF_MEM | sizes[randprog_rng_next(&g) % 4]), 4, 2,
-			       (int16_t)(randprog_rng_next(&g) % 56), 0);
-	p[n++] = randprog_insn((uint8_t)(BPF_LDX | BPF_MEM | sizes[randprog_rng_next(&g) % 4]), 5, 2,
-			       (int16_t)(randprog_rng_next(&g) % 56), 0);
+	/* One draw per statement: argument evaluation order is unspecified, and
+	 * the programs must not depend on the compiler. */
+	for (int reg = 4; reg <= 5; reg++) {
+		uint8_t sz = sizes[randprog_rng_next(&g) % 4];
+		int16_t off = (int16_t)(randprog_rng_next(&g) % 56);
+		p[n++] = randprog_insn((uint8_t)(BPF_LDX | BPF_MEM | sz), (uint8_t)reg, 2, off, 0);
+	}
 	unsigned ops = 2 + (unsigned)(randprog_rng_next(&g) % 8);
 	for (unsigned i = 0; i < ops; i++) {
 		if (randprog_rng_next(&g) % 3 == 0) {
 			/* if (cond) go on; else return 1 */
-			p[n++] = og_cond(&g, randprog_rng_next(&g) & 1 ? 4 : 5, 2);
+			int reg = randprog_rng_next(&g) & 1 ? 4 : 5;
+			p[n++] = og_cond(&g, reg, 2);
 			p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1);
 			p[n++] = randprog_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 		} else {
@@ -93,8 +97,9 @@ static inline size_t offsetgen(uint64_t seed, struct bpf_insn *p, int map_base)
 		p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_X, 4, 6, 0, 0);
 	}
 	p[n++] = randprog_insn(BPF_ALU64 | BPF_ADD | BPF_X, 2, 4, 0, 0);
-	p[n++] = randprog_insn((uint8_t)(BPF_LDX | BPF_MEM | sizes[randprog_rng_next(&g) % 4]), 0, 2,
-			       (int16_t)(randprog_rng_next(&g) % 8), 0);
+	uint8_t sz = sizes[randprog_rng_next(&g) % 4];
+	int16_t off = (int16_t)(randprog_rng_next(&g) % 8);
+	p[n++] = randprog_insn((uint8_t)(BPF_LDX | BPF_MEM | sz), 0, 2, off, 0);
 	p[n++] = randprog_insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 2);
 	p[n++] = randprog_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	return n;
