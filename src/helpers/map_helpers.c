@@ -6,6 +6,7 @@
  * was given (skep_run_opts.cpu).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -135,11 +136,25 @@ HELPER_FN(tail_call)
 	return 0;
 }
 
+/* Attempts at a held lock before a checked run gives up (a fraction of a
+ * second: programs hold these locks for a few instructions). */
+#define CHECKED_LOCK_TRIES (1ul << 18)
+
 HELPER_FN(spin_lock)
 {
 	if (!helper_mem(cx, r1, 4, 1, "bpf_spin_lock", "r1 (lock)"))
 		return 0;
-	map_spin_lock((uint32_t *)(uintptr_t)r1);
+	if (!cx->checked) {
+		map_spin_lock((uint32_t *)(uintptr_t)r1);
+		return 0;
+	}
+	/* Unverified: the word may be no lock at all, or one this run holds
+	 * already; stop rather than spin for ever. */
+	if (map_spin_lock_bounded((uint32_t *)(uintptr_t)r1, CHECKED_LOCK_TRIES))
+		return helper_abort(cx, -EDEADLK,
+				    "bpf_spin_lock: the word at 0x%" PRIx64
+				    " stays taken (locked twice, never released, or not a lock)",
+				    r1);
 	return 0;
 }
 

@@ -250,7 +250,8 @@ HELPER_FN(snprintf)
 		return 0;
 	if (r5 % 8 || r5 / 8 > SNPRINTF_ARGS || (r5 && !r4))
 		return (uint64_t)-EINVAL;
-	memcpy(args, (const void *)(uintptr_t)r4, r5);
+	if (r5)
+		memcpy(args, (const void *)(uintptr_t)r4, r5);
 	/* The format sits in read-only map memory: find its NUL within 64 KiB. */
 	n = -2;
 	for (int i = 0; n == -2 && i < 65536; i++) {

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <errno.h>
 #include <stdint.h>
 
 struct map_mutex {
@@ -42,6 +43,22 @@ static inline void map_spin_lock(uint32_t *w)
 		else
 			sched_yield();
 	}
+}
+
+/* The same, giving up after `tries` attempts (about as many microseconds
+ * once it yields): 0 when taken, -EDEADLK when not. */
+static inline int map_spin_lock_bounded(uint32_t *w, unsigned long tries)
+{
+	for (unsigned long spins = 0; spins < tries; spins++) {
+		if (!__atomic_load_n(w, __ATOMIC_RELAXED) &&
+		    !__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE))
+			return 0;
+		if (spins < 64)
+			map_cpu_relax();
+		else
+			sched_yield();
+	}
+	return -EDEADLK;
 }
 
 static inline void map_spin_unlock(uint32_t *w)

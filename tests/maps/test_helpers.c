@@ -141,6 +141,29 @@ static void test_trace_printk(struct harness *h)
 	skep_vm_free(vm);
 }
 
+/* An unverified program that takes a lock twice (or a word that is no free
+ * lock) stops with -EDEADLK in a checked run instead of spinning for ever. */
+static void test_spin_lock_checked(struct harness *h)
+{
+	struct skep_vm *vm = skep_vm_new();
+	uint32_t mem[4] = {0};
+	char log[256] = "";
+	struct pb pbuf = {0}, *b = &pbuf;
+	int err = 0;
+
+	pb_movr(b, 6, 1); /* the calls clobber r1 */
+	for (int i = 0; i < 2; i++) {
+		pb_movr(b, 1, 6);
+		pb_call(b, BPF_FUNC_spin_lock);
+	}
+	pb_mov(b, 0, 0);
+	pb_exit(b);
+	run(vm, b, mem, sizeof(mem), 1, log, sizeof(log), &err);
+	harness_check(h, err == -EDEADLK && strstr(log, "stays taken"), "spin_lock_twice_checked",
+		      "error %d: %s", err, log);
+	skep_vm_free(vm);
+}
+
 /* snprintf(mem+32, 32, mem (the format), mem+64 (args), 16) */
 static void test_snprintf(struct harness *h)
 {
@@ -354,6 +377,7 @@ int main(void)
 	test_format(&h);
 	test_trace_printk(&h);
 	test_snprintf(&h);
+	test_spin_lock_checked(&h);
 	test_probe_read(&h);
 	test_ids_and_clocks(&h);
 	test_comm_strncmp(&h);
