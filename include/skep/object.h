@@ -97,6 +97,11 @@ SKEP_API int skep_object_prog_line(const struct skep_object *obj, size_t idx, si
 /* Maps in lddw index order: the object's maps and global data sections. */
 SKEP_API struct skep_map **skep_object_maps(const struct skep_object *obj, size_t *n);
 SKEP_API const char *skep_object_map_name(const struct skep_object *obj, size_t idx);
+/* The BTF types (ids into skep_object_btf) of map idx's key and value:
+ * __type(key/value, T) of BTF-defined maps, the section's DATASEC for
+ * global data; 0 where unknown.  -ENOENT for a bad index. */
+SKEP_API int skep_object_map_types(const struct skep_object *obj, size_t idx, uint32_t *key_type,
+				   uint32_t *value_type);
 /* Index of map `name` (".rodata", ".bss", a map variable), or -ENOENT. */
 SKEP_API int skep_object_find_map(const struct skep_object *obj, const char *name);
 

@@ -109,6 +109,7 @@ struct obj_map {
 	size_t sec;             /* defining section */
 	uint64_t off;           /* symbol offset in it (SEC_MAPS, SEC_BTF_MAPS) */
 	uint32_t pinning;
+	uint32_t key_type, value_type;   /* BTF ids for printing elements; 0: unknown */
 	struct skep_map_attr inner_attr; /* map-in-map: the inner definition */
 	int has_inner;
 	int has_values;                  /* `.values` initialiser member */

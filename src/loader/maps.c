@@ -25,6 +25,7 @@ struct map_def {
 	uint32_t values_off; /* byte offset of the `values` member; 0: none */
 	int has_values;
 	uint32_t inner_id;   /* BTF struct of the inner map definition */
+	uint32_t key_type, value_type; /* BTF ids of __type(key/value, T); 0: none */
 };
 
 static struct obj_map *maps_add(struct skep_object *o, const char *name)
@@ -124,7 +125,9 @@ static int maps_member_uint(const struct btf *btf, const struct btf_member *m, u
 }
 
 /* __type(name, T) is `T *name`: the size of T. */
-static int maps_member_size(const struct btf *btf, const struct btf_member *m, uint32_t *val)
+/* __type(key, T) is `T *key`: T's size, and T for printing elements. */
+static int maps_member_size(const struct btf *btf, const struct btf_member *m, uint32_t *val,
+			    uint32_t *type)
 {
 	const struct btf_type *t = maps_skip_mods(btf, m->type, NULL);
 	long long sz;
@@ -132,6 +135,7 @@ static int maps_member_size(const struct btf *btf, const struct btf_member *m, u
 	if (!t || !btf_is_ptr(t) || (sz = btf__resolve_size(btf, t->type)) < 0 || sz > UINT32_MAX)
 		return -EINVAL;
 	*val = (uint32_t)sz;
+	*type = t->type;
 	return 0;
 }
 
@@ -204,9 +208,9 @@ static int maps_def_member(const struct btf *btf, const struct btf_type *st, int
 		err = maps_member_uint(btf, m, &extra);
 		a->map_extra = extra;
 	} else if (!strcmp(n, "key"))
-		err = maps_member_size(btf, m, &a->key_size);
+		err = maps_member_size(btf, m, &a->key_size, &d->key_type);
 	else if (!strcmp(n, "value")) {
-		err = maps_member_size(btf, m, &a->value_size);
+		err = maps_member_size(btf, m, &a->value_size, &d->value_type);
 		maps_find_spin_lock(btf, m, a);
 	} else if (!strcmp(n, "values"))
 		err = maps_member_values(btf, m, d, btf_member_bit_offset(st, i));
@@ -282,6 +286,8 @@ static int maps_add_btf_map(struct skep_object *o, size_t sec, const struct btf_
 	m->pinning = d.pinning;
 	m->has_values = d.has_values;
 	m->values_off = d.values_off;
+	m->key_type = d.key_type;
+	m->value_type = d.value_type;
 	/* The symbol's size counts the initialised .values; BTF's does not. */
 	m->def_size = sym->st_size < UINT32_MAX ? (uint32_t)sym->st_size : 0;
 	if (d.inner_id) {
@@ -336,6 +342,11 @@ static int maps_collect_data(struct skep_object *o, size_t sec)
 	s->map = (int)(o->nr_maps - 1);
 	m->sec = sec;
 	m->off = 0;
+	/* the section's DATASEC types the single value: its variables by name */
+	if (o->btf) {
+		int id = btf__find_by_name_kind(o->btf, s->name, BTF_KIND_DATASEC);
+		m->value_type = id > 0 ? (uint32_t)id : 0;
+	}
 	m->attr = (struct skep_map_attr){.sz = sizeof(m->attr), .type = BPF_MAP_TYPE_ARRAY,
 		.key_size = 4, .value_size = (uint32_t)s->size, .max_entries = 1,
 		.flags = BPF_F_MMAPABLE | (s->kind == SEC_RODATA ? BPF_F_RDONLY_PROG : 0)};

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/btf.h>
+
 #include "loader/loader.h"
 
 #define MAP_PIN_BY_NAME 1
@@ -97,6 +99,22 @@ static int maps_open_pinned(struct skep_object *o, struct obj_map *m)
 	return 0;
 }
 
+/* A new pin keeps the map's BTF types beside it, so that `skep map dump`
+ * in another process prints typed elements; without types, the map still
+ * works (hex only), so a failure here is not the load's. */
+static void maps_pin_types(const struct skep_object *o, const struct obj_map *m)
+{
+	struct skep_map_btf t = {.key_type = m->key_type, .value_type = m->value_type};
+	uint32_t size = 0;
+
+	if (!o->btf || (!m->key_type && !m->value_type))
+		return;
+	t.btf = btf__raw_data(o->btf, &size);
+	t.btf_size = size;
+	if (t.btf)
+		skep_map_pin_btf(m->name, &t);
+}
+
 static int maps_create_one(struct skep_object *o, struct obj_map *m)
 {
 	struct skep_map_attr a = m->attr;
@@ -128,6 +146,8 @@ static int maps_create_one(struct skep_object *o, struct obj_map *m)
 		log_printf(o->log, "%s: map %s (type %u, key %u, value %u, max_entries %u, flags "
 				   "%#x): cannot be created: %s", o->name, m->name, a.type,
 			   a.key_size, a.value_size, a.max_entries, a.flags, strerror(-err));
+	else if (a.pin_name)
+		maps_pin_types(o, m);
 	return err;
 }
 

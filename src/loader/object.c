@@ -283,6 +283,16 @@ const char *skep_object_map_name(const struct skep_object *o, size_t idx)
 	return idx < o->nr_maps ? o->maps[idx].name : NULL;
 }
 
+int skep_object_map_types(const struct skep_object *o, size_t idx, uint32_t *key_type,
+			  uint32_t *value_type)
+{
+	if (idx >= o->nr_maps)
+		return -ENOENT;
+	*key_type = o->maps[idx].key_type;
+	*value_type = o->maps[idx].value_type;
+	return 0;
+}
+
 int skep_object_find_map(const struct skep_object *o, const char *name)
 {
 	for (size_t i = 0; i < o->nr_maps; i++)

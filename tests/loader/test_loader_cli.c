@@ -7,6 +7,30 @@
 
 #include "../lib/harness.h"
 
+/* Maps of objects print typed elements from the object's BTF, and a map
+ * the object pins keeps its types for `skep map dump` in another process. */
+static void test_typed_maps(struct harness *h, const char *ex)
+{
+	char args[1024], dir[] = "/tmp/skep-loader-pin-XXXXXX";
+
+	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o --dump-maps", ex);
+	harness_expect_skep(h, "dump_maps_typed", args, 0, "key: (__u32)1  value: (__u64)103");
+	harness_expect_skep(h, "dump_maps_datasec", args, 0,
+			    "value: SEC(\".rodata\") __u32 scale = (__u32)3;");
+	if (!mkdtemp(dir)) {
+		harness_fail(h, "pin_dir", "mkdtemp failed");
+		return;
+	}
+	setenv("SKEP_PIN_DIR", dir, 1);
+	snprintf(args, sizeof(args), "test-run %s/pinned.bpf.o", ex);
+	harness_expect_skep(h, "pinned_object_runs", args, 0, NULL);
+	harness_expect_skep(h, "pinned_map_typed", "map dump runs --json", 0,
+			    "\"formatted\": {\"key\": \"(__u32)0\", \"value\": \"(__u64)1\"}");
+	harness_expect_skep(h, "pinned_map_unpin", "map unpin runs", 0, NULL);
+	unsetenv("SKEP_PIN_DIR");
+	rmdir(dir);
+}
+
 int main(void)
 {
 	struct harness h = {0};
@@ -51,5 +75,6 @@ int main(void)
 	harness_expect_skep(&h, "missing_object", args, 2, "cannot");
 	harness_expect_skep(&h, "source_needs_object", "disasm examples/fnv1a.s --source", 2,
 			    "ELF object");
+	test_typed_maps(&h, ex);
 	return harness_exit(&h);
 }

@@ -217,7 +217,12 @@ void cli_program_print_maps(const struct cli_program *p, int json)
 			printf("%s\"%s\": ", n++ ? ", " : "", p->map_names[i]);
 		else
 			printf("map %zu (%s):\n", i, p->map_names[i]);
-		if (cli_map_dump(stdout, p->maps[i], p->map_names[i], json, 0) && json)
+		/* Typed lines in text only: test-run's JSON elements stay exactly
+		 * {"key", "value"} as ARCHITECTURE.md gives them. */
+		struct cli_map_types t = {0};
+		if (!json && p->obj && !skep_object_map_types(p->obj, i, &t.key, &t.value))
+			t.btf = (struct btf *)skep_object_btf(p->obj);
+		if (cli_map_dump_typed(stdout, p->maps[i], p->map_names[i], json, 0, &t) && json)
 			printf("[]");
 	}
 	if (json)
