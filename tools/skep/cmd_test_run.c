@@ -245,6 +245,15 @@ int cmd_test_run(int argc, char **argv)
 		rc = CLI_NEGATIVE;
 		goto out;
 	}
+	/* Compile now, so that ns_per_run times runs, not the JIT (as the
+	 * kernel's test run times a program compiled at load). */
+	if ((a.mode == SKEP_EXEC_JIT || a.mode == SKEP_EXEC_JIT_CHECKED) &&
+	    (err = skep_prog_jited(prog, a.mode == SKEP_EXEC_JIT_CHECKED, &(struct skep_jited){0},
+				   log, sizeof(log)))) {
+		fprintf(stderr, "skep: %s: the JIT cannot compile it: %s\n", a.prog, log);
+		rc = CLI_NEGATIVE;
+		goto out;
+	}
 	if (a.type && cli_prog_type_parse(a.type, &type)) {
 		fprintf(stderr, "skep: --type %s: no such program type\n", a.type);
 		goto out;
