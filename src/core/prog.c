@@ -111,12 +111,17 @@ static int prog_add_regions(struct skep_call_ctx *cx, const struct skep_run_opts
 	return 0;
 }
 
+static int prog_env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 /* SKEP_JIT_HARDEN=1 in the environment blinds constants in JIT code. */
 static int prog_jit_harden(void)
 {
-	const char *v = getenv("SKEP_JIT_HARDEN");
-
-	return v && *v && strcmp(v, "0") != 0;
+	return prog_env_flag("SKEP_JIT_HARDEN");
 }
 
 /* The native code for a run mode, compiled by the first run that wants it;
@@ -140,7 +145,8 @@ static int prog_jit(struct skep_prog *prog, int checked, struct jit_prog **out,
 		log_printf(log, "the JIT could not compile this program (error %d)", *failed);
 		err = *failed;
 	} else if (!jit) {
-		struct jit_opts jo = {.checked = checked, .harden = prog_jit_harden()};
+		struct jit_opts jo = {.checked = checked, .harden = prog_jit_harden(),
+				      .no_bmi2 = prog_env_flag("SKEP_JIT_NO_BMI2")};
 		err = jit_compile(&prog->isa, &prog->code, &jo, &jit, log);
 		if (err && err != -ENOMEM)
 			*failed = err;

@@ -33,6 +33,7 @@ struct jit_prog;
 struct jit_opts {
 	int checked; /* bounds checks and an instruction budget in the generated code */
 	int harden;  /* blind the program's constants (as the kernel's bpf_jit_harden) */
+	int no_bmi2; /* shifts by a register through cl even where BMI2 exists (tests) */
 };
 
 /* Compile; isa and code must outlive the result.  -EINVAL (log names the

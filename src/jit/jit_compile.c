@@ -156,6 +156,16 @@ static int jit_final(struct jit_state *s, struct jit_prog *jit, size_t len)
 	return err;
 }
 
+static int jit_cpu_has_bmi2(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("bmi2");
+#else
+	return 0;
+#endif
+}
+
 static uint64_t jit_random_key(void)
 {
 	uint64_t k;
@@ -206,6 +216,7 @@ int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		.log = log,
 		.checked = opts && opts->checked,
 		.harden = opts && opts->harden,
+		.bmi2 = jit_cpu_has_bmi2() && !(opts && opts->no_bmi2),
 	};
 	size_t len = 0;
 	int err;

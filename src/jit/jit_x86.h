@@ -159,6 +159,7 @@ struct jit_state {
 	const struct jit_prog *jit; /* being built (callx sites pass it to the resolver) */
 	struct skep_log *log;
 	int checked, harden;
+	int bmi2; /* the CPU has BMI2 (shlx/shrx/sarx) */
 	uint64_t blind_seed, blind_state; /* constant blinding keys (jit_load_const) */
 	int first;    /* no previous pass: every variable branch takes its long form */
 	int all_long; /* fallback if the passes did not settle */

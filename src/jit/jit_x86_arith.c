@@ -118,6 +118,12 @@ void jit_emit_shift(struct jit_state *s, const struct isa_insn *in, int sz, int 
 		x86_shift_cl(e, sz, op, dst);
 		return;
 	}
+	/* With BMI2 the count can stay where it is (as the kernel's JIT does);
+	 * otherwise it goes through cl, rcx saved around it. */
+	if (s->bmi2) {
+		x86_shiftx(e, sz, op, dst, dst, src);
+		return;
+	}
 	x86_mov_rr(e, 8, JIT_T1, X86_RCX);
 	x86_mov_rr(e, 4, X86_RCX, src);
 	if (dst == X86_RCX) {

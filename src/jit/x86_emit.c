@@ -300,6 +300,19 @@ void x86_shift_cl(struct x86_buf *e, int sz, enum x86_shift op, int dst)
 	x86_op_rr(e, sz, 0xd3, op, dst, 0);
 }
 
+/* BMI2's shlx/shrx/sarx dst, src, count: VEX-encoded, any count register,
+ * flags untouched; the count is masked to the width as eBPF masks it. */
+void x86_shiftx(struct x86_buf *e, int sz, enum x86_shift op, int dst, int src, int count)
+{
+	uint8_t pp = op == X86_SHL ? 1 : op == X86_SAR ? 2 : 3; /* 66, F3, F2 */
+
+	x86_byte(e, 0xc4);
+	x86_byte(e, (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (src & 8 ? 0 : 0x20) | 0x02));
+	x86_byte(e, (uint8_t)((sz == 8 ? 0x80 : 0) | ((~count & 15) << 3) | pp));
+	x86_byte(e, 0xf7);
+	x86_byte(e, (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)));
+}
+
 void x86_imul_rr(struct x86_buf *e, int sz, int dst, int src)
 {
 	x86_op_rr(e, sz, 0x0faf, dst, src, 0);

@@ -89,6 +89,8 @@ void x86_cmpxchg_m(struct x86_buf *e, int sz, int base, int32_t disp, int src);
 /* Shifts by an immediate or by cl; sz 2 is used for the 16-bit rotate of be16. */
 void x86_shift_ri(struct x86_buf *e, int sz, enum x86_shift op, int dst, uint8_t imm);
 void x86_shift_cl(struct x86_buf *e, int sz, enum x86_shift op, int dst);
+/* BMI2 shlx/shrx/sarx (op X86_SHL, X86_SHR, X86_SAR): dst = src shifted by count. */
+void x86_shiftx(struct x86_buf *e, int sz, enum x86_shift op, int dst, int src, int count);
 
 void x86_imul_rr(struct x86_buf *e, int sz, int dst, int src);
 void x86_imul_rri(struct x86_buf *e, int sz, int dst, int src, int32_t imm);

@@ -128,6 +128,10 @@
 	X("sar %cl,%rdi", "48 d3 ff", x86_shift_cl(e, 8, X86_SAR, X86_RDI)) \
 	X("shl %cl,%r11d", "41 d3 e3", x86_shift_cl(e, 4, X86_SHL, X86_R11)) \
 	X("shr %cl,%rcx", "48 d3 e9", x86_shift_cl(e, 8, X86_SHR, X86_RCX)) \
+	X("shlx %rcx,%rax,%rax", "c4 e2 f1 f7 c0", x86_shiftx(e, 8, X86_SHL, X86_RAX, X86_RAX, X86_RCX)) \
+	X("sarx %r8,%rbx,%r13", "c4 62 ba f7 eb", x86_shiftx(e, 8, X86_SAR, X86_R13, X86_RBX, X86_R8)) \
+	X("shrx %ecx,%r11d,%r9d", "c4 42 73 f7 cb", x86_shiftx(e, 4, X86_SHR, X86_R9, X86_R11, X86_RCX)) \
+	X("shlx %rsi,%rdi,%rdi", "c4 e2 c9 f7 ff", x86_shiftx(e, 8, X86_SHL, X86_RDI, X86_RDI, X86_RSI)) \
 	X("imul %rdi,%rax", "48 0f af c7", x86_imul_rr(e, 8, X86_RAX, X86_RDI)) \
 	X("imul %r13d,%r14d", "45 0f af f5", x86_imul_rr(e, 4, X86_R14, X86_R13)) \
 	X("imul $10,%rbx,%rbx", "48 6b db 0a", x86_imul_rri(e, 8, X86_RBX, X86_RBX, 10)) \
