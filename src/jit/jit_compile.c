@@ -185,12 +185,19 @@ static int jit_state_init(struct jit_state *s, const struct isa_prog *isa)
 	s->next_ent = calloc(n, sizeof(uint32_t));
 	s->block = calloc(n, sizeof(uint32_t));
 	s->is_target = calloc(n, 1);
-	if (!s->addr || !s->next || !s->ent || !s->next_ent || !s->block || !s->is_target)
+	s->loop_head = calloc(n, 1);
+	if (!s->addr || !s->next || !s->ent || !s->next_ent || !s->block || !s->is_target ||
+	    !s->loop_head)
 		return -ENOMEM;
 	for (size_t i = 0; i < isa->len; i++) {
 		const struct isa_insn *in = &isa->insns[i];
+		int jump = in->op >= 0 && isa_ops[in->op].form >= ISA_FORM_JA &&
+			   isa_ops[in->op].form <= ISA_FORM_JMP_REG;
 		if (in->op >= 0 && in->target >= 0 && (size_t)in->target < n)
 			s->is_target[in->target] = 1;
+		/* hardened code keeps its layout: no padding to reason about */
+		if (jump && (size_t)in->target <= i && !s->harden)
+			s->loop_head[in->target] = 1;
 	}
 	return s->checked ? jit_find_blocks(s) : 0;
 }
@@ -203,6 +210,7 @@ static void jit_state_free(struct jit_state *s)
 	free(s->next_ent);
 	free(s->block);
 	free(s->is_target);
+	free(s->loop_head);
 }
 
 int jit_compile(const struct isa_prog *isa, const struct interp_code *code,

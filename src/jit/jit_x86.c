@@ -271,6 +271,32 @@ static void jit_emit_budget(struct jit_state *s, uint32_t n)
 	jit_stub_call(s, JIT_STUB_BUDGET);
 }
 
+/* Pad with the recommended multi-byte NOPs to a 16-byte boundary: a loop
+ * whose head straddles a fetch block runs measurably slower (compilers align
+ * loops for the same reason).  Only run on entering the loop. */
+static void jit_emit_align(struct x86_buf *e)
+{
+	static const uint8_t nops[9][9] = {
+		{0x90},
+		{0x66, 0x90},
+		{0x0f, 0x1f, 0x00},
+		{0x0f, 0x1f, 0x40, 0x00},
+		{0x0f, 0x1f, 0x44, 0x00, 0x00},
+		{0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+		{0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+		{0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+		{0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	};
+	size_t pad = (16 - e->len % 16) % 16;
+
+	while (pad) {
+		size_t n = pad > 9 ? 9 : pad;
+		for (size_t k = 0; k < n; k++)
+			x86_byte(e, nops[n - 1][k]);
+		pad -= n;
+	}
+}
+
 void jit_emit_slot(struct jit_state *s, size_t i)
 {
 	const struct isa_insn *in = &s->isa->insns[i];
@@ -280,6 +306,8 @@ void jit_emit_slot(struct jit_state *s, size_t i)
 		s->next_ent[i] = (uint32_t)s->e.len;
 		jit_emit_prologue(s);
 	}
+	if (s->loop_head[i])
+		jit_emit_align(&s->e);
 	s->next[i] = (uint32_t)s->e.len;
 	if (in->op < 0)
 		return; /* second half of an lddw */

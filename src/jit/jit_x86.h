@@ -169,6 +169,7 @@ struct jit_state {
 	uint32_t stub[JIT_NR_STUBS], next_stub[JIT_NR_STUBS];
 	uint32_t *block; /* checked: at a leader, the instructions of its basic block */
 	uint8_t *is_target; /* per slot: some jump lands here */
+	uint8_t *loop_head; /* per slot: a backward jump lands here (aligned code) */
 	size_t slot;	 /* slot being translated */
 	int err;	 /* translation error besides the buffer's (logged) */
 	size_t batch_off; /* where the batch trampoline starts */
