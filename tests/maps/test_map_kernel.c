@@ -4,10 +4,7 @@
  * and stack order - plus random operation sequences.  Skipped, visibly,
  * where bpf() is not permitted. */
 #include "dual.h"
-
-#define ATTR(T, K, V, N, F) \
-	{.sz = sizeof(struct skep_map_attr), .type = (T), .key_size = (K), .value_size = (V), \
-	 .max_entries = (N), .flags = (F)}
+#include "mapattr.h"
 
 static uint32_t rnd_state = 12345;
 

@@ -18,6 +18,7 @@
 #include "progbuild.h"
 #include "skep/maps.h"
 #include "skep/skep.h"
+#include "mapattr.h"
 
 #define MAX_MAPS 4
 
@@ -25,10 +26,6 @@
 static enum skep_exec_mode g_mode;
 static const char *g_mode_name = "";
 #define NO_CONTENT 1 /* compare the results, not this map's contents */
-
-#define ATTR(T, K, V, N, F) \
-	{.sz = sizeof(struct skep_map_attr), .type = (T), .key_size = (K), .value_size = (V), \
-	 .max_entries = (N), .flags = (F)}
 
 struct pcase {
 	const char *name;

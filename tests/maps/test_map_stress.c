@@ -19,21 +19,10 @@
 #include "progbuild.h"
 #include "skep/maps.h"
 #include "skep/skep.h"
+#include "mapattr.h"
 
 #define THREADS 4
 #define ROUNDS 20000
-
-#define ATTR(T, K, V, N, F) \
-	{.sz = sizeof(struct skep_map_attr), .type = (T), .key_size = (K), .value_size = (V), \
-	 .max_entries = (N), .flags = (F)}
-
-static struct skep_map *make(uint32_t type, uint32_t k, uint32_t v, uint32_t n, uint32_t flags)
-{
-	struct skep_map_attr a = ATTR(type, k, v, n, flags);
-	struct skep_map *m = NULL;
-
-	return skep_map_create(&a, &m) ? NULL : m;
-}
 
 static struct skep_prog *load(struct skep_vm *vm, struct pb *b, struct skep_map **maps, size_t n)
 {

@@ -17,18 +17,7 @@
 #include "progbuild.h"
 #include "skep/maps.h"
 #include "skep/skep.h"
-
-#define ATTR(T, K, V, N, F) \
-	{.sz = sizeof(struct skep_map_attr), .type = (T), .key_size = (K), .value_size = (V), \
-	 .max_entries = (N), .flags = (F)}
-
-static struct skep_map *make(uint32_t type, uint32_t k, uint32_t v, uint32_t n, uint32_t flags)
-{
-	struct skep_map_attr a = ATTR(type, k, v, n, flags);
-	struct skep_map *m = NULL;
-
-	return skep_map_create(&a, &m) ? NULL : m;
-}
+#include "mapattr.h"
 
 static void test_spin_lock_values(struct harness *h)
 {
