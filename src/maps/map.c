@@ -365,7 +365,10 @@ static int map_key_ok(const struct skep_map *m, const void *key)
 	return m->key_size && !key ? -EFAULT : 0;
 }
 
-int skep_map_lookup_flags(struct skep_map *m, const void *key, void *value, uint64_t flags)
+/* What copying an element out asks of the caller, in the kernel's order of
+ * errors; `deletes` when the element goes too (the map must be writable). */
+static int map_copy_out_ok(const struct skep_map *m, const void *key, const void *value,
+			   uint64_t flags, int deletes)
 {
 	int err;
 
@@ -373,12 +376,22 @@ int skep_map_lookup_flags(struct skep_map *m, const void *key, void *value, uint
 		return -EINVAL;
 	if (flags & ~(uint64_t)BPF_F_LOCK)
 		return -EINVAL;
-	if ((err = map_user_may(m, 0)) || (err = map_key_ok(m, key)))
+	if ((err = map_user_may(m, 0)) || (deletes && (err = map_user_may(m, 1))) ||
+	    (err = map_key_ok(m, key)))
 		return err;
 	if (!value)
 		return -EFAULT;
 	if ((flags & BPF_F_LOCK) && m->lock_off < 0)
 		return -EINVAL;
+	return 0;
+}
+
+int skep_map_lookup_flags(struct skep_map *m, const void *key, void *value, uint64_t flags)
+{
+	int err = map_copy_out_ok(m, key, value, flags, 0);
+
+	if (err)
+		return err;
 	if (m->ops->pop && !m->ops->lookup_copy)
 		return m->ops->pop(m, value, 0);
 	return m->ops->lookup_copy ? m->ops->lookup_copy(m, key, value, flags) : -EOPNOTSUPP;
@@ -419,18 +432,10 @@ int skep_map_delete(struct skep_map *m, const void *key)
 
 int skep_map_lookup_and_delete(struct skep_map *m, const void *key, void *value, uint64_t flags)
 {
-	int err;
+	int err = map_copy_out_ok(m, key, value, flags, 1);
 
-	if (!m)
-		return -EINVAL;
-	if (flags & ~(uint64_t)BPF_F_LOCK)
-		return -EINVAL;
-	if ((err = map_user_may(m, 0)) || (err = map_user_may(m, 1)) || (err = map_key_ok(m, key)))
+	if (err)
 		return err;
-	if (!value)
-		return -EFAULT;
-	if ((flags & BPF_F_LOCK) && m->lock_off < 0)
-		return -EINVAL;
 	if (m->ops->pop) {
 		if (flags)
 			return -EINVAL;
