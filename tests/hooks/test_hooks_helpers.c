@@ -89,12 +89,9 @@ static const char *pair_run(struct prog_pair *p, const void *pkt, uint32_t len, 
 	return "";
 }
 
-/* XDP: r6 = ctx; A = *(s32 *)(data + 0), B = *(s32 *)(data + 4) (exit 99 if the
- * packet is shorter); r0 = (h1(ctx, A) & 0xff) << 8 | (h2(ctx, B) & 0xff). */
-static void build_xdp_pair(struct pb *b, int h1, int h2)
+/* r2 = data, r3 = data_end from the ctx in r6; exit 99 unless 8 bytes are there. */
+static void xdp_prove8(struct pb *b)
 {
-	b->n = 0;
-	pb_movr(b, 6, 1);
 	LDX(BPF_W, 2, 6, offsetof(struct xdp_md, data));
 	LDX(BPF_W, 3, 6, offsetof(struct xdp_md, data_end));
 	pb_movr(b, 4, 2);
@@ -102,6 +99,15 @@ static void build_xdp_pair(struct pb *b, int h1, int h2)
 	JMPX(BPF_JLE, 4, 3, 2);
 	pb_mov(b, 0, 99);
 	pb_exit(b);
+}
+
+/* XDP: r6 = ctx; A = *(s32 *)(data + 0), B = *(s32 *)(data + 4) (exit 99 if the
+ * packet is shorter); r0 = (h1(ctx, A) & 0xff) << 8 | (h2(ctx, B) & 0xff). */
+static void build_xdp_pair(struct pb *b, int h1, int h2)
+{
+	b->n = 0;
+	pb_movr(b, 6, 1);
+	xdp_prove8(b);
 	LDX(BPF_W, 8, 2, 4);
 	LDX(BPF_W, 2, 2, 0);
 	PB(.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 2, .src_reg = 2, .off = 32); /* movsx32 */
@@ -185,13 +191,7 @@ static void build_xdp_bytes(struct pb *b, int load)
 		pb_mov(b, 1, (int32_t)0xa5a5a5a5);
 		STX(BPF_DW, 10, 1, -32 + 8 * i);
 	}
-	LDX(BPF_W, 2, 6, offsetof(struct xdp_md, data));
-	LDX(BPF_W, 3, 6, offsetof(struct xdp_md, data_end));
-	pb_movr(b, 4, 2);
-	ALU(BPF_ADD, 4, 8);
-	JMPX(BPF_JLE, 4, 3, 2);
-	pb_mov(b, 0, 99);
-	pb_exit(b);
+	xdp_prove8(b);
 	LDX(BPF_W, 4, 2, 4);
 	LDX(BPF_W, 2, 2, 0);
 	ALU(BPF_AND, 4, 31);
