@@ -11,6 +11,7 @@
 
 #include "cbpf/cbpf.h"
 #include "cbpf/filter.h"
+#include "core/core.h"
 #include "core/log.h"
 #include "isa/bpf_compat.h"
 
@@ -111,8 +112,11 @@ int skep_cbpf_filter_new(struct skep_vm *vm, const struct skep_cbpf_insn *insns,
 					      cbpf_prandom_u32);
 	if (!err)
 		err = skep_prog_load(vm, ebpf, n, &lo, &f->prog);
-	if (!err)
+	if (!err) {
+		/* socket filters run packet after packet (skep_cbpf_filter_packets) */
+		f->prog->jit_batch = f->mode == SKEP_CBPF_SOCKET;
 		err = cbpf_filter_warm(f, o);
+	}
 	free(ebpf);
 	if (err) {
 		skep_cbpf_filter_free(f);

@@ -36,6 +36,8 @@ struct skep_prog {
 	 * loads.  jit_err remembers a failed compile so it is not retried. */
 	struct jit_prog *jit, *jit_checked;
 	int jit_err, jit_checked_err;
+	/* run through jit_run_batch: compile the batch loop with the code inlined */
+	int jit_batch;
 	pthread_mutex_t jit_lock;
 };
 

@@ -146,7 +146,8 @@ static int prog_jit(struct skep_prog *prog, int checked, struct jit_prog **out,
 		err = *failed;
 	} else if (!jit) {
 		struct jit_opts jo = {.checked = checked, .harden = prog_jit_harden(),
-				      .no_bmi2 = prog_env_flag("SKEP_JIT_NO_BMI2")};
+				      .no_bmi2 = prog_env_flag("SKEP_JIT_NO_BMI2"),
+				      .batch = prog->jit_batch};
 		err = jit_compile(&prog->isa, &prog->code, &jo, &jit, log);
 		if (err && err != -ENOMEM)
 			*failed = err;

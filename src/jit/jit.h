@@ -34,6 +34,8 @@ struct jit_opts {
 	int checked; /* bounds checks and an instruction budget in the generated code */
 	int harden;  /* blind the program's constants (as the kernel's bpf_jit_harden) */
 	int no_bmi2; /* shifts by a register through cl even where BMI2 exists (tests) */
+	int batch;   /* jit_run_batch will run it on many items: inline it into the
+		      * batch loop if it has no calls (a second copy of its code) */
 };
 
 /* Compile; isa and code must outlive the result.  -EINVAL (log names the
@@ -42,6 +44,8 @@ struct jit_opts {
 int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		const struct jit_opts *opts, struct jit_prog **out, struct skep_log *log);
 void jit_free(struct jit_prog *jit);
+/* Was the program inlined into its batch loop (jit_opts.batch, no calls)? */
+int jit_batch_fused(const struct jit_prog *jit);
 
 /* The native code of the program a tail call switches to, compiled the same
  * way (checked or not); NULL with the log saying why. */

@@ -87,6 +87,8 @@ static int jit_pass(struct jit_state *s)
 		jit_emit_slot(s, i);
 	s->next[n] = (uint32_t)s->e.len;
 	jit_emit_stubs(s);
+	if (s->fuse.wanted)
+		jit_emit_fused_batch(s);
 	if (!s->e.err && s->e.len > JIT_MAX_IMAGE)
 		x86_buf_fail(&s->e, -E2BIG);
 	return s->err ? s->err : s->e.err;
@@ -97,7 +99,7 @@ static int jit_settled(const struct jit_state *s)
 	size_t n = (s->isa->len + 1) * sizeof(uint32_t);
 
 	return !memcmp(s->addr, s->next, n) && !memcmp(s->ent, s->next_ent, n) &&
-	       !memcmp(s->stub, s->next_stub, sizeof(s->stub));
+	       !memcmp(s->stub, s->next_stub, sizeof(s->stub)) && jit_fuse_settled(s);
 }
 
 static void jit_swap(uint32_t **a, uint32_t **b)
@@ -123,6 +125,7 @@ static int jit_settle(struct jit_state *s, size_t *len)
 		jit_swap(&s->addr, &s->next);
 		jit_swap(&s->ent, &s->next_ent);
 		memcpy(s->stub, s->next_stub, sizeof(s->stub));
+		jit_fuse_flip(s);
 		s->first = 0;
 		s->all_long = pass >= JIT_LONG_AFTER;
 		if (pass == JIT_MAX_PASSES) {
@@ -199,6 +202,8 @@ static int jit_state_init(struct jit_state *s, const struct isa_prog *isa)
 		if (jump && (size_t)in->target <= i && !s->harden)
 			s->loop_head[in->target] = 1;
 	}
+	if (s->fuse.wanted && jit_fuse_init(s))
+		return -ENOMEM;
 	return s->checked ? jit_find_blocks(s) : 0;
 }
 
@@ -211,6 +216,7 @@ static void jit_state_free(struct jit_state *s)
 	free(s->block);
 	free(s->is_target);
 	free(s->loop_head);
+	jit_fuse_free(s);
 }
 
 int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
@@ -225,6 +231,7 @@ int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		.checked = opts && opts->checked,
 		.harden = opts && opts->harden,
 		.bmi2 = jit_cpu_has_bmi2() && !(opts && opts->no_bmi2),
+		.fuse.wanted = opts && opts->batch && jit_fuse_eligible(isa, opts->checked),
 	};
 	size_t len = 0;
 	int err;
@@ -250,7 +257,9 @@ int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		return err;
 	}
 	jit->entry = (uint64_t(*)(struct jit_run *))(uintptr_t)jit->image;
-	jit->batch_entry = (uint64_t(*)(struct jit_run *))((uintptr_t)jit->image + s.batch_off);
+	jit->batch_entry = (uint64_t(*)(struct jit_run *))((uintptr_t)jit->image +
+							   (s.fuse.wanted ? s.fuse.start : s.batch_off));
+	jit->fused = s.fuse.wanted;
 	jit->addr = s.addr;
 	jit->ent = s.ent;
 	s.addr = s.ent = NULL;
@@ -271,6 +280,11 @@ void jit_free(struct jit_prog *jit)
 	free(jit->addr);
 	free(jit->ent);
 	free(jit);
+}
+
+int jit_batch_fused(const struct jit_prog *jit)
+{
+	return jit->fused;
 }
 
 const uint32_t *jit_insn_offsets(const struct jit_prog *jit)

@@ -6,9 +6,10 @@
  * where its call to the eBPF function leaves the return address, and a stop
  * reloads that rsp and returns to the trampoline, with rax (eBPF r0) as it
  * was: the plain trampoline then returns to C, the batch one goes on to the
- * next packet or, if the run stopped with a status, returns to C.  Stubs reached by `call` find the return address on
- * the stack; it lies inside the code of the eBPF instruction that stopped,
- * which is how jit_run() names that instruction.
+ * next packet or, if the run stopped with a status, returns to C.  Stubs
+ * reached by `call` find the return address on the stack; it lies inside the
+ * code of the eBPF instruction that stopped, which is how jit_run() names
+ * that instruction.
  */
 #include <string.h>
 
@@ -17,7 +18,7 @@
 
 static const uint8_t jit_c_saved[] = {X86_RBP, X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15};
 
-static void jit_c_epilogue(struct x86_buf *e)
+void jit_c_epilogue(struct x86_buf *e)
 {
 	x86_alu_ri(e, 8, X86_ADD, X86_RSP, 8);
 	for (size_t r = sizeof(jit_c_saved); r-- > 0;)
@@ -43,7 +44,7 @@ static void jit_jmp_back(struct x86_buf *e, int cc, size_t to)
 		x86_jcc_rel32(e, cc, (int32_t)((int64_t)to - (int64_t)(e->len + X86_JCC32_LEN)));
 }
 
-static void jit_c_prologue(struct x86_buf *e)
+void jit_c_prologue(struct x86_buf *e)
 {
 	for (size_t r = 0; r < sizeof(jit_c_saved); r++)
 		x86_push(e, jit_c_saved[r]);
@@ -53,16 +54,21 @@ static void jit_c_prologue(struct x86_buf *e)
 
 /* Registers as the interpreter starts them, then the call; a stop comes
  * back to just after it (saved_rsp is where the call puts its return address). */
-static void jit_c_call_entry(struct x86_buf *e)
+void jit_emit_entry_regs(struct x86_buf *e)
 {
-	x86_lea(e, JIT_T1, X86_RSP, -8);
-	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(saved_rsp), JIT_T1);
-	x86_load(e, 8, X86_RBP, JIT_RUN, JIT_RUN_OFF(stack_top));
 	for (unsigned r = 1; r <= 5; r++)
 		x86_load(e, 8, jit_reg(r), JIT_RUN, JIT_RUN_OFF(args) + 8 * (int32_t)(r - 1));
 	x86_alu_rr(e, 4, X86_XOR, X86_RAX, X86_RAX);
 	for (unsigned r = 6; r <= 9; r++)
 		x86_alu_rr(e, 4, X86_XOR, jit_reg(r), jit_reg(r));
+}
+
+static void jit_c_call_entry(struct x86_buf *e)
+{
+	x86_lea(e, JIT_T1, X86_RSP, -8);
+	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(saved_rsp), JIT_T1);
+	x86_load(e, 8, X86_RBP, JIT_RUN, JIT_RUN_OFF(stack_top));
+	jit_emit_entry_regs(e);
 	x86_call_m(e, JIT_RUN, JIT_RUN_OFF(entry));
 }
 
@@ -108,6 +114,19 @@ static void jit_emit_batch_prefetch(struct x86_buf *e)
 	x86_bind8(e, skip);
 }
 
+void jit_emit_batch_item(struct x86_buf *e)
+{
+	jit_emit_batch_prefetch(e);
+	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_data_off));
+	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
+	x86_load(e, 8, JIT_T1, JIT_T1, 0);
+	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet), JIT_T1);
+	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_len_off));
+	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
+	x86_load(e, 8, JIT_T1, JIT_T1, 0);
+	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet_len), JIT_T1);
+}
+
 /* uint64_t batch_entry(struct jit_run *run): the program once per item, as
  * the plain trampoline runs it once, without going back to C in between
  * (for a small filter the way in and out of C costs more than the filter).
@@ -122,15 +141,7 @@ size_t jit_emit_batch_trampoline(struct jit_state *s)
 	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(batch_cur));
 	x86_alu_rm(e, 8, X86_CMP, JIT_T0, JIT_RUN, JIT_RUN_OFF(batch_end));
 	to_end = jit_jcc32_fwd(e, X86_CC_AE);
-	jit_emit_batch_prefetch(e);
-	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_data_off));
-	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
-	x86_load(e, 8, JIT_T1, JIT_T1, 0);
-	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet), JIT_T1);
-	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_len_off));
-	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
-	x86_load(e, 8, JIT_T1, JIT_T1, 0);
-	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet_len), JIT_T1);
+	jit_emit_batch_item(e);
 	jit_c_call_entry(e);
 	x86_alu_mi(e, 8, X86_CMP, JIT_RUN, JIT_RUN_OFF(status), JIT_STOP_NONE);
 	to_stop = x86_jcc8_fwd(e, X86_CC_NE);
@@ -145,7 +156,6 @@ size_t jit_emit_batch_trampoline(struct jit_state *s)
 	jit_c_epilogue(e);
 	return start;
 }
-
 
 static void jit_bind_all(struct x86_buf *e, const size_t *at, int n)
 {

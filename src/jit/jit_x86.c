@@ -65,10 +65,14 @@ void jit_load_const(struct jit_state *s, int reg, uint64_t v)
 
 void jit_branch(struct jit_state *s, size_t t, int cc)
 {
+	jit_branch_to(s, s->addr[t], cc);
+}
+
+void jit_branch_to(struct jit_state *s, uint32_t to, int cc)
+{
 	struct x86_buf *e = &s->e;
 	/* Where this branch sat in the previous pass's layout. */
 	int64_t here = (int64_t)s->addr[s->slot] + (int64_t)(e->len - s->next[s->slot]);
-	int64_t to = s->addr[t];
 	int64_t rel8 = to - (here + (cc < 0 ? X86_JMP8_LEN : X86_JCC8_LEN));
 	int64_t rel32 = to - (here + (cc < 0 ? X86_JMP32_LEN : X86_JCC32_LEN));
 
@@ -96,14 +100,22 @@ void jit_stub_call(struct jit_state *s, enum jit_stub stub)
 	x86_call_rel32(&s->e, jit_stub_rel(s, stub, X86_CALL32_LEN));
 }
 
+/* In the fused batch loop an out-of-bounds packet load ends the item at a
+ * label of the loop's own instead of unwinding through the stub. */
 void jit_stub_jmp(struct jit_state *s, enum jit_stub stub)
 {
-	x86_jmp_rel32(&s->e, jit_stub_rel(s, stub, X86_JMP32_LEN));
+	if (s->fuse.on && stub == JIT_STUB_PKT_OOB)
+		jit_branch_to(s, s->fuse.oob, -1);
+	else
+		x86_jmp_rel32(&s->e, jit_stub_rel(s, stub, X86_JMP32_LEN));
 }
 
 void jit_stub_jcc(struct jit_state *s, enum x86_cc cc, enum jit_stub stub)
 {
-	x86_jcc_rel32(&s->e, cc, jit_stub_rel(s, stub, X86_JCC32_LEN));
+	if (s->fuse.on && stub == JIT_STUB_PKT_OOB)
+		jit_branch_to(s, s->fuse.oob, cc);
+	else
+		x86_jcc_rel32(&s->e, cc, jit_stub_rel(s, stub, X86_JCC32_LEN));
 }
 
 static void jit_emit_mov(struct jit_state *s, const struct isa_insn *in, int sz, int src,
@@ -274,7 +286,7 @@ static void jit_emit_budget(struct jit_state *s, uint32_t n)
 /* Pad with the recommended multi-byte NOPs to a 16-byte boundary: a loop
  * whose head straddles a fetch block runs measurably slower (compilers align
  * loops for the same reason).  Only run on entering the loop. */
-static void jit_emit_align(struct x86_buf *e)
+void jit_emit_align(struct x86_buf *e)
 {
 	static const uint8_t nops[9][9] = {
 		{0x90},
@@ -302,7 +314,7 @@ void jit_emit_slot(struct jit_state *s, size_t i)
 	const struct isa_insn *in = &s->isa->insns[i];
 
 	s->slot = i;
-	if (s->isa->is_func_start[i]) {
+	if (s->isa->is_func_start[i] && !s->fuse.on) {
 		s->next_ent[i] = (uint32_t)s->e.len;
 		jit_emit_prologue(s);
 	}
@@ -362,7 +374,10 @@ void jit_emit_slot(struct jit_state *s, size_t i)
 		jit_emit_callx(s, in);
 		break;
 	case ISA_FORM_EXIT:
-		jit_emit_exit(s);
+		if (s->fuse.on)
+			jit_fuse_exit(s);
+		else
+			jit_emit_exit(s);
 		break;
 	}
 }

@@ -134,7 +134,8 @@ struct jit_prog {
 	void *image; /* read-execute mapping */
 	size_t image_len, mapped;
 	uint64_t (*entry)(struct jit_run *run);
-	uint64_t (*batch_entry)(struct jit_run *run); /* the batch trampoline */
+	uint64_t (*batch_entry)(struct jit_run *run); /* the batch trampoline or fused loop */
+	int fused;
 	uint32_t *addr; /* per slot: offset of its code; [len] = end of the functions */
 	uint32_t *ent;	/* per function-start slot: offset of its entry (prologue) */
 	size_t len;
@@ -150,6 +151,19 @@ uint64_t jit_callx_resolve(struct jit_run *run, uint64_t target, uint64_t ret,
 /* Called by the pending stub after a successful bpf_tail_call: the address of
  * the new program's first instruction, or 0 with the run's status set. */
 uint64_t jit_tail_resolve(struct jit_run *run);
+
+/* The fused batch loop (jit_fuse.c): a second copy of a small, call-free
+ * program inlined into a loop over the batch's items.  Offsets are pairs as
+ * in jit_state: the previous pass's (read) and this pass's (written). */
+struct jit_fuse {
+	int wanted; /* the caller asked for it and the program qualifies */
+	int on;	    /* the copy is being emitted: exits and packet stops go to its labels */
+	uint32_t *addr, *next; /* per slot, as jit_state's, for the copy */
+	uint32_t oob, next_oob;	    /* r0 = 0, then on to done */
+	uint32_t done, next_done;   /* the item's verdict is r0: store it, next item */
+	uint32_t stop, next_stop;   /* a stub's unwinding returns here */
+	uint32_t start, next_start; /* the loop's C entry */
+};
 
 /* One translation pass. */
 struct jit_state {
@@ -173,6 +187,7 @@ struct jit_state {
 	size_t slot;	 /* slot being translated */
 	int err;	 /* translation error besides the buffer's (logged) */
 	size_t batch_off; /* where the batch trampoline starts */
+	struct jit_fuse fuse;
 };
 
 /* Translation of one slot (jit_x86.c dispatches to the others). */
@@ -194,10 +209,30 @@ void jit_emit_trampoline(struct jit_state *s);
 /* The batch trampoline, right after the other; returns its offset. */
 size_t jit_emit_batch_trampoline(struct jit_state *s);
 void jit_emit_stubs(struct jit_state *s);
+/* Shared by both batch loops: T0 = the current item; prefetch the data of
+ * the one JIT_BATCH_AHEAD on and set the run's packet from this one. */
+void jit_emit_batch_item(struct x86_buf *e);
+/* Registers as the interpreter starts a run (r10 is the prologue's). */
+void jit_emit_entry_regs(struct x86_buf *e);
+void jit_c_prologue(struct x86_buf *e);
+void jit_c_epilogue(struct x86_buf *e);
+void jit_emit_align(struct x86_buf *e);
+
+/* jit_fuse.c: does the program qualify; the loop (after the stubs); an exit
+ * inside it; the pass bookkeeping. */
+int jit_fuse_eligible(const struct isa_prog *isa, int checked);
+void jit_emit_fused_batch(struct jit_state *s);
+void jit_fuse_exit(struct jit_state *s);
+int jit_fuse_init(struct jit_state *s);
+int jit_fuse_settled(const struct jit_state *s);
+void jit_fuse_flip(struct jit_state *s);
+void jit_fuse_free(struct jit_state *s);
 
 /* Branches.  jit_branch() jumps to slot t (cc < 0: unconditionally), short
  * when the previous pass says it reaches; the stub forms are always long. */
 void jit_branch(struct jit_state *s, size_t t, int cc);
+/* The same to a code offset of the previous pass's layout, from within a slot. */
+void jit_branch_to(struct jit_state *s, uint32_t to, int cc);
 void jit_stub_call(struct jit_state *s, enum jit_stub stub);
 void jit_stub_jmp(struct jit_state *s, enum jit_stub stub);
 void jit_stub_jcc(struct jit_state *s, enum x86_cc cc, enum jit_stub stub);

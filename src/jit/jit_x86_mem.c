@@ -138,9 +138,13 @@ static void jit_emit_ldabs(struct jit_state *s, int sz, int32_t imm)
 		jit_stub_jmp(s, JIT_STUB_PKT_OOB);
 		return;
 	}
-	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet_len));
-	x86_mov_ri32(e, JIT_T1, (uint32_t)((int64_t)imm + sz)); /* fits: imm < 2^31 */
-	x86_alu_rr(e, 8, X86_CMP, JIT_T0, JIT_T1);
+	if ((int64_t)imm + sz <= INT32_MAX) {
+		x86_alu_mi(e, 8, X86_CMP, JIT_RUN, JIT_RUN_OFF(packet_len), imm + sz);
+	} else {
+		x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet_len));
+		x86_mov_ri32(e, JIT_T1, (uint32_t)((int64_t)imm + sz)); /* fits: imm < 2^31 */
+		x86_alu_rr(e, 8, X86_CMP, JIT_T0, JIT_T1);
+	}
 	jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
 	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet));
 	jit_ldpkt_value(e, sz, JIT_T0, imm);

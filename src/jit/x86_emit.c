@@ -241,6 +241,14 @@ void x86_lea(struct x86_buf *e, int dst, int base, int32_t disp)
 	x86_op_rm(e, 8, 0x8d, dst, base, disp, 0);
 }
 
+void x86_lea_rip(struct x86_buf *e, int dst, int32_t rel)
+{
+	x86_byte(e, 0x48 | (dst >= 8 ? 4 : 0)); /* REX.W, REX.R */
+	x86_byte(e, 0x8d);
+	x86_byte(e, (uint8_t)(((dst & 7) << 3) | 5)); /* mod 00, rm 101: rip + disp32 */
+	x86_u32(e, (uint32_t)rel);
+}
+
 void x86_load(struct x86_buf *e, int sz, int dst, int base, int32_t disp)
 {
 	static const unsigned op[9] = {[1] = 0x0fb6, [2] = 0x0fb7, [4] = 0x8b, [8] = 0x8b};

@@ -73,6 +73,8 @@ void x86_mov_imm64(struct x86_buf *e, int dst, uint64_t v);
 void x86_movzx_rr(struct x86_buf *e, int src_sz, int dst, int src);
 void x86_movsx_rr(struct x86_buf *e, int dst_sz, int src_sz, int dst, int src);
 void x86_lea(struct x86_buf *e, int dst, int base, int32_t disp);
+/* dst = the address rel bytes past the end of this instruction (X86_LEA_RIP_LEN long). */
+void x86_lea_rip(struct x86_buf *e, int dst, int32_t rel);
 
 /* Memory: load zero-extends, load_sx sign-extends to 64 bits. */
 void x86_load(struct x86_buf *e, int sz, int dst, int base, int32_t disp);
@@ -125,6 +127,7 @@ void x86_bind8(struct x86_buf *e, size_t at);
 #define X86_JCC8_LEN 2
 #define X86_JCC32_LEN 6
 #define X86_CALL32_LEN 5
+#define X86_LEA_RIP_LEN 7
 
 static inline int x86_fits8(int64_t v)
 {

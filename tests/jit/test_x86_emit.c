@@ -85,6 +85,8 @@
 	X("lea 0x20(%r9),%r9", "4d 8d 49 20", x86_lea(e, X86_R9, X86_R9, 0x20)) \
 	X("lea 0x7fff(%rsp),%r10", "4c 8d 94 24 ff 7f 00 00", \
 	  x86_lea(e, X86_R10, X86_RSP, 0x7fff)) \
+	X("lea 0x10(%rip),%r11", "4c 8d 1d 10 00 00 00", x86_lea_rip(e, X86_R11, 0x10)) \
+	X("lea -0x7(%rip),%rax", "48 8d 05 f9 ff ff ff", x86_lea_rip(e, X86_RAX, -7)) \
 	X("movzbl (%rsi),%eax", "0f b6 06", x86_load(e, 1, X86_RAX, X86_RSI, 0)) \
 	X("movzwl -2(%rbp),%r14d", "44 0f b7 75 fe", x86_load(e, 2, X86_R14, X86_RBP, -2)) \
 	X("mov 0x58(%r12),%edi", "41 8b 7c 24 58", x86_load(e, 4, X86_RDI, X86_R12, 0x58)) \
