@@ -36,6 +36,8 @@ struct jit_opts {
 	int no_bmi2; /* shifts by a register through cl even where BMI2 exists (tests) */
 	int batch;   /* jit_run_batch will run it on many items: inline it into the
 		      * batch loop if it has no calls (a second copy of its code) */
+	int fuse_regs_off; /* tests: of the fused loop's 4 state registers, this many
+			    * stay in memory even where registers are free */
 };
 
 /* Compile; isa and code must outlive the result.  -EINVAL (log names the

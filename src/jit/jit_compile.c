@@ -232,6 +232,7 @@ int jit_compile(const struct isa_prog *isa, const struct interp_code *code,
 		.harden = opts && opts->harden,
 		.bmi2 = jit_cpu_has_bmi2() && !(opts && opts->no_bmi2),
 		.fuse.wanted = opts && opts->batch && jit_fuse_eligible(isa, opts->checked),
+		.fuse.regs_off = opts ? opts->fuse_regs_off : 0,
 	};
 	size_t len = 0;
 	int err;

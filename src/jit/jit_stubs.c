@@ -95,12 +95,12 @@ static void jit_bind32(struct x86_buf *e, size_t at)
 }
 
 /* The data of the item JIT_BATCH_AHEAD ahead, if there is one, is on its
- * way into the cache while this one runs (T0 = the current item). */
-static void jit_emit_batch_prefetch(struct x86_buf *e)
+ * way into the cache while the one at `cur` runs. */
+void jit_emit_batch_prefetch(struct x86_buf *e, int cur)
 {
 	size_t skip;
 
-	x86_mov_rr(e, 8, JIT_T1, JIT_T0);
+	x86_mov_rr(e, 8, JIT_T1, cur);
 	x86_alu_rm(e, 8, X86_ADD, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_ahead));
 	x86_alu_rm(e, 8, X86_CMP, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_end));
 	skip = x86_jcc8_fwd(e, X86_CC_AE);
@@ -116,7 +116,7 @@ static void jit_emit_batch_prefetch(struct x86_buf *e)
 
 void jit_emit_batch_item(struct x86_buf *e)
 {
-	jit_emit_batch_prefetch(e);
+	jit_emit_batch_prefetch(e, JIT_T0);
 	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_data_off));
 	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
 	x86_load(e, 8, JIT_T1, JIT_T1, 0);

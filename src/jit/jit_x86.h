@@ -163,6 +163,11 @@ struct jit_fuse {
 	uint32_t done, next_done;   /* the item's verdict is r0: store it, next item */
 	uint32_t stop, next_stop;   /* a stub's unwinding returns here */
 	uint32_t start, next_start; /* the loop's C entry */
+	uint16_t named;		    /* eBPF registers some instruction names */
+	/* Host registers of eBPF registers the program never names, or -1: the
+	 * item and verdict cursors, the packet and its length (else in memory). */
+	int cur_reg, out_reg, pkt_reg, len_reg;
+	int regs_off; /* jit_opts.fuse_regs_off */
 };
 
 /* One translation pass. */
@@ -212,6 +217,8 @@ void jit_emit_stubs(struct jit_state *s);
 /* Shared by both batch loops: T0 = the current item; prefetch the data of
  * the one JIT_BATCH_AHEAD on and set the run's packet from this one. */
 void jit_emit_batch_item(struct x86_buf *e);
+/* Prefetch the data of the item JIT_BATCH_AHEAD after the one at `cur`. */
+void jit_emit_batch_prefetch(struct x86_buf *e, int cur);
 /* Registers as the interpreter starts a run (r10 is the prologue's). */
 void jit_emit_entry_regs(struct x86_buf *e);
 void jit_c_prologue(struct x86_buf *e);

@@ -129,6 +129,13 @@ static void jit_ldpkt_value(struct x86_buf *e, int sz, int base, int32_t disp)
 		x86_bswap(e, 4, X86_RAX);
 }
 
+/* The fused batch loop may hold the packet and its length in registers the
+ * program never names (jit_fuse.c); elsewhere they are in the jit_run. */
+static int jit_pkt_in_regs(const struct jit_state *s)
+{
+	return s->fuse.on && s->fuse.pkt_reg >= 0;
+}
+
 /* LD_ABS with a constant offset: its bounds are partly known at compile time. */
 static void jit_emit_ldabs(struct jit_state *s, int sz, int32_t imm)
 {
@@ -136,6 +143,17 @@ static void jit_emit_ldabs(struct jit_state *s, int sz, int32_t imm)
 
 	if (imm < 0) {
 		jit_stub_jmp(s, JIT_STUB_PKT_OOB);
+		return;
+	}
+	if (jit_pkt_in_regs(s)) {
+		if ((int64_t)imm + sz <= INT32_MAX) {
+			x86_alu_ri(e, 8, X86_CMP, s->fuse.len_reg, imm + sz);
+		} else {
+			x86_mov_ri32(e, JIT_T1, (uint32_t)((int64_t)imm + sz));
+			x86_alu_rr(e, 8, X86_CMP, s->fuse.len_reg, JIT_T1);
+		}
+		jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
+		jit_ldpkt_value(e, sz, s->fuse.pkt_reg, imm);
 		return;
 	}
 	if ((int64_t)imm + sz <= INT32_MAX) {
@@ -174,8 +192,14 @@ void jit_emit_ldpkt(struct jit_state *s, const struct isa_insn *in)
 	x86_test_rr(e, 8, JIT_T1, JIT_T1);
 	jit_stub_jcc(s, X86_CC_S, JIT_STUB_PKT_OOB);
 	x86_lea(e, JIT_T0, JIT_T1, sz);
-	x86_alu_rm(e, 8, X86_CMP, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet_len));
+	if (jit_pkt_in_regs(s))
+		x86_alu_rr(e, 8, X86_CMP, JIT_T0, s->fuse.len_reg);
+	else
+		x86_alu_rm(e, 8, X86_CMP, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet_len));
 	jit_stub_jcc(s, X86_CC_A, JIT_STUB_PKT_OOB);
-	x86_alu_rm(e, 8, X86_ADD, JIT_T1, JIT_RUN, JIT_RUN_OFF(packet));
+	if (jit_pkt_in_regs(s))
+		x86_alu_rr(e, 8, X86_ADD, JIT_T1, s->fuse.pkt_reg);
+	else
+		x86_alu_rm(e, 8, X86_ADD, JIT_T1, JIT_RUN, JIT_RUN_OFF(packet));
 	jit_ldpkt_value(e, sz, JIT_T1, 0);
 }

@@ -9,8 +9,13 @@
  * the run with r0 = 0): every item's r0 and the memory and stack left at the
  * end must be what the interpreter gives, item after item on the same memory.
  *
+ * Random classic BPF programs (tests/cbpf/cbpfgen.h), converted, name few
+ * registers, so their fused loops keep their state in free registers: they
+ * run with each number of those registers, from all four down to none.
+ *
  * SKEP_JIT_BATCH_N (default 1500) sets the programs per mix.
  */
+#include "../cbpf/cbpfgen.h"
 #include "../lib/harness.h"
 #include "../lib/randprog.h"
 #include "core/callctx.h"
@@ -37,6 +42,8 @@ struct batch_case {
 	size_t cap;
 	uint8_t pkt[NR_ITEMS][PKT_MAX];
 	struct item items[NR_ITEMS];
+	int cbpf;     /* programs from cbgen_prog(), converted, instead of randprog */
+	int regs_off; /* jit_opts.fuse_regs_off */
 	int fails;
 };
 
@@ -61,20 +68,49 @@ static void add_packet_loads(struct tprog *p, struct randprog_rng *rng)
 	tp_op(p, BPF_ALU64 | BPF_MOV | BPF_X, 0, 6, 0, 0);
 }
 
-static int build(struct batch_case *c, uint64_t seed, struct tprog *p)
+static int build_randprog(struct batch_case *c, uint64_t seed, struct tprog *p,
+			  struct randprog_rng *rng)
 {
-	struct randprog_rng rng;
 	size_t n = randprog_generate(seed, &c->opts, c->body, c->cap, NULL);
 
 	if (!n)
 		return -1;
-	randprog_rng_seed(&rng, seed ^ 0xba7c4);
 	p->n = 0;
 	tp_op(p, BPF_ALU64 | BPF_MOV | BPF_X, RANDPROG_PTR_REG, 1, 0, 0);
 	for (size_t i = 0; i < n; i++)
 		tp_add(p, c->body[i]);
-	add_packet_loads(p, &rng);
+	add_packet_loads(p, rng);
 	tp_exit(p);
+	return 0;
+}
+
+/* A deterministic classic BPF program the checker accepts, as eBPF. */
+static int build_cbpf(uint64_t seed, struct tprog *p)
+{
+	struct pktgen g = {seed | 1};
+	struct cbgen_opts o = {.deterministic = 1};
+	struct skep_cbpf_insn prog[CBGEN_MAX];
+	struct skep_cbpf_opts co = {.sz = sizeof(co)};
+	struct skep_insn *e;
+	size_t len, n;
+
+	do
+		len = cbgen_prog(&g, &o, prog);
+	while (skep_cbpf_check(prog, len, &co) || skep_cbpf_convert(prog, len, &co, &e, &n));
+	p->n = 0;
+	for (size_t i = 0; i < n; i++)
+		tp_add(p, *(const struct bpf_insn *)&e[i]);
+	free(e);
+	return 0;
+}
+
+static int build(struct batch_case *c, uint64_t seed, struct tprog *p)
+{
+	struct randprog_rng rng;
+
+	randprog_rng_seed(&rng, seed ^ 0xba7c4);
+	if (c->cbpf ? build_cbpf(seed, p) : build_randprog(c, seed, p, &rng))
+		return -1;
 	for (int i = 0; i < NR_ITEMS; i++) {
 		c->items[i].data = c->pkt[i];
 		c->items[i].len = randprog_rng_next(&rng) % (PKT_MAX + 1);
@@ -161,7 +197,7 @@ static int batch_one(struct batch_case *c, uint64_t seed, int fuse, struct tprog
 	char log[256] = "", why[256];
 	struct skep_log jlog = log_init(log, sizeof(log));
 	struct skep_load_opts lo = {.sz = sizeof(lo), .log_buf = log, .log_size = sizeof(log)};
-	struct jit_opts jo = {.batch = fuse};
+	struct jit_opts jo = {.batch = fuse, .fuse_regs_off = c->regs_off};
 	struct skep_prog *prog = NULL;
 	struct jit_prog *jit = NULL;
 	const char *bad = NULL;
@@ -183,24 +219,33 @@ static int batch_one(struct batch_case *c, uint64_t seed, int fuse, struct tprog
 			bad = compare(c, a, b, why, sizeof(why));
 	}
 	if (bad && c->fails++ < 10)
-		harness_fail(c->h, fuse ? "batch/fused" : "batch/plain", "seed %#" PRIx64 ": %s",
-			     seed, bad);
+		harness_fail(c->h, fuse ? "batch/fused" : "batch/plain",
+			     "seed %#" PRIx64 "%s, %d loop registers off: %s", seed,
+			     c->cbpf ? " (classic BPF)" : "", c->regs_off, bad);
 	jit_free(jit);
 	skep_prog_free(prog);
 	skep_vm_free(vm);
 	return bad != NULL;
 }
 
-static void batch_mix(struct harness *h, const char *name, uint32_t features, uint32_t nr,
-		      uint64_t n, int fuse)
+struct mix {
+	const char *name;
+	uint32_t features, nr_insns; /* randprog; features 0: classic BPF programs */
+	int fuse, regs_off;
+};
+
+static void batch_mix(struct harness *h, const struct mix *m, uint64_t n)
 {
-	struct batch_case c = {.h = h};
+	struct batch_case c = {.h = h, .cbpf = !m->features, .regs_off = m->regs_off};
 	struct tprog p = {0};
 	struct state a = {0}, b = {0};
 	uint64_t bad = 0;
 
-	c.opts = (struct randprog_opts){.data_size = 128, .nr_insns = nr, .features = features};
+	c.opts = (struct randprog_opts){
+		.data_size = 128, .nr_insns = m->nr_insns, .features = m->features};
 	randprog_layout(&c.opts, &c.layout);
+	if (c.cbpf) /* r1 is the struct __sk_buff its ancillary loads read */
+		c.layout.size = 512;
 	c.cap = randprog_max_insns(&c.opts);
 	c.body = malloc(c.cap * sizeof(*c.body));
 	a.mem = malloc(c.layout.size);
@@ -208,8 +253,8 @@ static void batch_mix(struct harness *h, const char *name, uint32_t features, ui
 	if (!c.body || !a.mem || !b.mem)
 		abort();
 	for (uint64_t s = 1; s <= n && c.fails < 10; s++)
-		bad += batch_one(&c, s * 0x9e3779b9ull + nr, fuse, &p, &a, &b);
-	harness_check(h, bad == 0, name, "%" PRIu64 " of %" PRIu64 " programs differ", bad, n);
+		bad += batch_one(&c, s * 0x9e3779b9ull + m->nr_insns, m->fuse, &p, &a, &b);
+	harness_check(h, bad == 0, m->name, "%" PRIu64 " of %" PRIu64 " programs differ", bad, n);
 	free(c.body);
 	free(a.mem);
 	free(b.mem);
@@ -222,9 +267,19 @@ int main(void)
 	const char *env = getenv("SKEP_JIT_BATCH_N");
 	uint64_t n = env && *env ? strtoull(env, NULL, 0) : 1500;
 	uint32_t no_goto = RANDPROG_ALL & ~RANDPROG_MAY_GOTO;
+	const struct mix mixes[] = {
+		{"batch/fused equals the interpreter", no_goto, 120, 1, 0},
+		{"batch/fused, long programs", no_goto, 600, 1, 0},
+		{"batch/plain equals the interpreter", RANDPROG_ALL, 120, 0, 0},
+		{"batch/fused classic BPF, 4 loop registers", 0, 0, 1, 0},
+		{"batch/fused classic BPF, 3 loop registers", 0, 0, 1, 1},
+		{"batch/fused classic BPF, 2 loop registers", 0, 0, 1, 2},
+		{"batch/fused classic BPF, 1 loop register", 0, 0, 1, 3},
+		{"batch/fused classic BPF, none", 0, 0, 1, 4},
+	};
+	uint64_t share[] = {n, n / 5, n / 3, n / 2, n / 2, n / 2, n / 2, n / 2};
 
-	batch_mix(&h, "batch/fused equals the interpreter", no_goto, 120, n, 1);
-	batch_mix(&h, "batch/fused, long programs", no_goto, 600, n / 5, 1);
-	batch_mix(&h, "batch/plain equals the interpreter", RANDPROG_ALL, 120, n / 3, 0);
+	for (size_t i = 0; i < sizeof(mixes) / sizeof(mixes[0]); i++)
+		batch_mix(&h, &mixes[i], share[i]);
 	return harness_exit(&h);
 }
