@@ -119,7 +119,8 @@ fuzz: $(DEPS_STAMP)
 fuzz-bins: $(FUZZ_BINS)
 
 # The long differential runs: FUZZ_DIFF_PROGRAMS random programs in the
-# interpreter against the JIT (per feature mix), and against the kernel.
+# interpreter against the JIT (per feature mix), against the kernel, and
+# through the JIT's batch loops.
 FUZZ_DIFF_PROGRAMS ?= 50000
 fuzz-diff: all
 	@echo "fuzz-diff: $(FUZZ_DIFF_PROGRAMS) random programs, interpreter vs JIT vs kernel"
@@ -127,8 +128,11 @@ fuzz-diff: all
 		>$(BUILD)/fuzz-diff-jit.log 2>&1; rc=$$?; \
 		SKEP_DIFF_PROGRAMS=$(FUZZ_DIFF_PROGRAMS) SKEP_DIFF_SEED=1000000 \
 		$(BUILD)/tests/kernel/test_kernel_diff >$(BUILD)/fuzz-diff-kernel.log 2>&1; \
-		rk=$$?; grep -hE '^(FAIL|SKIP|#)|programs' $(BUILD)/fuzz-diff-jit.log \
-		$(BUILD)/fuzz-diff-kernel.log; [ $$rc -eq 0 ] && [ $$rk -ne 1 ]
+		rk=$$?; SKEP_JIT_BATCH_N=$(FUZZ_DIFF_PROGRAMS) $(BUILD)/tests/jit/test_jit_batch \
+		>$(BUILD)/fuzz-diff-batch.log 2>&1; rb=$$?; \
+		grep -hE '^(FAIL|SKIP|#)|programs' $(BUILD)/fuzz-diff-jit.log \
+		$(BUILD)/fuzz-diff-kernel.log $(BUILD)/fuzz-diff-batch.log; \
+		[ $$rc -eq 0 ] && [ $$rk -ne 1 ] && [ $$rb -eq 0 ]
 .PHONY: fuzz-diff fuzz-bins
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)

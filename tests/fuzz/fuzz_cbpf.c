@@ -4,13 +4,15 @@
  * Input: a flags byte (bit 0: seccomp rather than socket filter; bit 1: repair
  * the program's shape first, so that most inputs get past the checker: jumps
  * folded into range, a RET last), a packet length byte and that many packet
- * bytes (the seccomp_data for seccomp), then the cBPF instructions.  Besides not crashing, these must hold, and a
- * violation aborts:
+ * bytes (the seccomp_data for seccomp), then the cBPF instructions.  Besides
+ * not crashing, these must hold, and a violation aborts:
  *   - a program the checker accepts converts (unless it needs an ancillary
  *     load skep cannot answer, -EOPNOTSUPP) and the result loads;
  *   - the checked interpreter runs it without a fault: converted programs
  *     touch only their context and the stack, and cannot loop;
- *   - the interpreter, the JIT and the checked JIT return the same verdict.
+ *   - the interpreter, the JIT and the checked JIT return the same verdict;
+ *   - a socket filter run by the JIT on a batch of the packet's prefixes
+ *     (its fused batch loop) gives each the checked interpreter's verdict.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -71,6 +73,42 @@ static uint32_t fuzz_run(struct skep_vm *vm, const struct skep_cbpf_insn *p, siz
 	return v;
 }
 
+static struct skep_cbpf_filter *fuzz_filter(struct skep_vm *vm, const struct skep_cbpf_insn *p,
+					    size_t n, const struct skep_cbpf_opts *o,
+					    enum skep_exec_mode mode)
+{
+	struct skep_cbpf_opts mo = *o;
+	struct skep_cbpf_filter *f = NULL;
+
+	mo.exec = mode;
+	return skep_cbpf_filter_new(vm, p, n, &mo, &f) ? NULL : f;
+}
+
+#define FUZZ_BATCH 4
+
+static void fuzz_batch(struct skep_vm *vm, const struct skep_cbpf_insn *p, size_t n,
+		       const struct skep_cbpf_opts *o, const uint8_t *pkt, size_t pkt_len)
+{
+	struct skep_cbpf_filter *ref = fuzz_filter(vm, p, n, o, SKEP_EXEC_CHECKED);
+	struct skep_cbpf_filter *jit = fuzz_filter(vm, p, n, o, SKEP_EXEC_JIT);
+	struct skep_cbpf_packet pk[FUZZ_BATCH];
+	uint32_t v[FUZZ_BATCH], want;
+
+	if (!ref || !jit || fuzz_random(skep_cbpf_filter_prog(ref)))
+		goto out; /* not loading was judged by fuzz_run already */
+	for (int i = 0; i < FUZZ_BATCH; i++)
+		pk[i] = (struct skep_cbpf_packet){
+			1, pkt, pkt_len * (size_t)(FUZZ_BATCH - i) / FUZZ_BATCH, pkt_len + 4};
+	if (skep_cbpf_filter_packets(jit, pk, FUZZ_BATCH, v))
+		abort();
+	for (int i = 0; i < FUZZ_BATCH; i++)
+		if (skep_cbpf_filter_packet(ref, &pk[i], &want) || want != v[i])
+			abort(); /* the batch disagrees with the checked interpreter */
+out:
+	skep_cbpf_filter_free(ref);
+	skep_cbpf_filter_free(jit);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum skep_exec_mode modes[] = {SKEP_EXEC_CHECKED, SKEP_EXEC_INTERP,
@@ -107,6 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (v != first)
 			abort(); /* the engines disagree */
 	}
+	if (vm && o.mode == SKEP_CBPF_SOCKET)
+		fuzz_batch(vm, p, n, &o, data + 2, pkt_len);
 	skep_vm_free(vm);
 	free(p);
 	return 0;
