@@ -44,6 +44,7 @@ struct batch_case {
 	struct item items[NR_ITEMS];
 	int cbpf;     /* programs from cbgen_prog(), converted, instead of randprog */
 	int regs_off; /* jit_opts.fuse_regs_off */
+	int no_bmi2;  /* shifts by a register through cl, which the loop may hold */
 	int fails;
 };
 
@@ -197,7 +198,7 @@ static int batch_one(struct batch_case *c, uint64_t seed, int fuse, struct tprog
 	char log[256] = "", why[256];
 	struct skep_log jlog = log_init(log, sizeof(log));
 	struct skep_load_opts lo = {.sz = sizeof(lo), .log_buf = log, .log_size = sizeof(log)};
-	struct jit_opts jo = {.batch = fuse, .fuse_regs_off = c->regs_off};
+	struct jit_opts jo = {.batch = fuse, .fuse_regs_off = c->regs_off, .no_bmi2 = c->no_bmi2};
 	struct skep_prog *prog = NULL;
 	struct jit_prog *jit = NULL;
 	const char *bad = NULL;
@@ -231,12 +232,13 @@ static int batch_one(struct batch_case *c, uint64_t seed, int fuse, struct tprog
 struct mix {
 	const char *name;
 	uint32_t features, nr_insns; /* randprog; features 0: classic BPF programs */
-	int fuse, regs_off;
+	int fuse, regs_off, no_bmi2;
 };
 
 static void batch_mix(struct harness *h, const struct mix *m, uint64_t n)
 {
-	struct batch_case c = {.h = h, .cbpf = !m->features, .regs_off = m->regs_off};
+	struct batch_case c = {
+		.h = h, .cbpf = !m->features, .regs_off = m->regs_off, .no_bmi2 = m->no_bmi2};
 	struct tprog p = {0};
 	struct state a = {0}, b = {0};
 	uint64_t bad = 0;
@@ -268,16 +270,17 @@ int main(void)
 	uint64_t n = env && *env ? strtoull(env, NULL, 0) : 1500;
 	uint32_t no_goto = RANDPROG_ALL & ~RANDPROG_MAY_GOTO;
 	const struct mix mixes[] = {
-		{"batch/fused equals the interpreter", no_goto, 120, 1, 0},
-		{"batch/fused, long programs", no_goto, 600, 1, 0},
-		{"batch/plain equals the interpreter", RANDPROG_ALL, 120, 0, 0},
-		{"batch/fused classic BPF, 4 loop registers", 0, 0, 1, 0},
-		{"batch/fused classic BPF, 3 loop registers", 0, 0, 1, 1},
-		{"batch/fused classic BPF, 2 loop registers", 0, 0, 1, 2},
-		{"batch/fused classic BPF, 1 loop register", 0, 0, 1, 3},
-		{"batch/fused classic BPF, none", 0, 0, 1, 4},
+		{"batch/fused equals the interpreter", no_goto, 120, 1, 0, 0},
+		{"batch/fused, long programs", no_goto, 600, 1, 0, 0},
+		{"batch/plain equals the interpreter", RANDPROG_ALL, 120, 0, 0, 0},
+		{"batch/fused classic BPF, 4 loop registers", 0, 0, 1, 0, 0},
+		{"batch/fused classic BPF, 3 loop registers", 0, 0, 1, 1, 0},
+		{"batch/fused classic BPF, 2 loop registers", 0, 0, 1, 2, 0},
+		{"batch/fused classic BPF, 1 loop register", 0, 0, 1, 3, 0},
+		{"batch/fused classic BPF, none", 0, 0, 1, 4, 0},
+		{"batch/fused classic BPF, shifts through cl", 0, 0, 1, 0, 1},
 	};
-	uint64_t share[] = {n, n / 5, n / 3, n / 2, n / 2, n / 2, n / 2, n / 2};
+	uint64_t share[] = {n, n / 5, n / 3, n / 2, n / 2, n / 2, n / 2, n / 2, n / 2};
 
 	for (size_t i = 0; i < sizeof(mixes) / sizeof(mixes[0]); i++)
 		batch_mix(&h, &mixes[i], share[i]);
