@@ -7,7 +7,9 @@
  * and a lookup probes them from the longest down.  So lookups are lock-free
  * like every hash lookup, and an IPv4 lookup costs at most 33 probes of
  * lengths that are present.  The key exactly as the last update gave it is
- * kept beside each entry, since the kernel hands those bytes back.
+ * kept beside each entry, since the kernel hands those bytes back.  A bitmap
+ * of the lengths present, beside the counts, lets a lookup jump from one
+ * present length to the next (an empty map costs one word's test).
  *
  * Iteration follows the kernel's order, a post-order walk of the prefix tree:
  * a prefix comes after every longer prefix inside it, and of two prefixes
@@ -57,6 +59,9 @@ static size_t lpm_layout(struct skep_map *m, uint8_t *base)
 		return 0;
 	off = map_align(off, 8);
 	if (base)
+		l->plen_bits = (uint64_t *)(base + off);
+	off += (max_plen / 64 + 1) * sizeof(uint64_t);
+	if (base)
 		l->plen_count = (uint32_t *)(base + off);
 	return off + (max_plen + 1) * sizeof(uint32_t);
 }
@@ -86,6 +91,40 @@ static void lpm_mask(const struct skep_map *m, const void *key, uint32_t plen, s
 		out->data[full] = ((const uint8_t *)key)[4 + full] & (uint8_t)(0xff00 >> (plen % 8));
 }
 
+/* After a count changed: its bit says what the count now says.  Racing
+ * updates of one length settle on the truth: whichever writes the bit last
+ * saw the count unchanged after writing it, and a later change of the count
+ * is followed by its own writer's sync. */
+static void lpm_bit_sync(struct map_lpm *l, uint32_t p)
+{
+	uint64_t bit = 1ull << (p % 64);
+	uint32_t c;
+
+	do {
+		c = __atomic_load_n(&l->plen_count[p], __ATOMIC_SEQ_CST);
+		if (c)
+			__atomic_fetch_or(&l->plen_bits[p / 64], bit, __ATOMIC_SEQ_CST);
+		else
+			__atomic_fetch_and(&l->plen_bits[p / 64], ~bit, __ATOMIC_SEQ_CST);
+	} while (__atomic_load_n(&l->plen_count[p], __ATOMIC_SEQ_CST) != c);
+}
+
+static void lpm_count_add(struct map_lpm *l, uint32_t p, int32_t d)
+{
+	__atomic_fetch_add(&l->plen_count[p], (uint32_t)d, __ATOMIC_SEQ_CST);
+	lpm_bit_sync(l, p);
+}
+
+/* The lengths present in bits of word w that are at most `want`. */
+static uint64_t lpm_word(const struct map_lpm *l, uint32_t w, uint32_t want)
+{
+	uint64_t bits = __atomic_load_n(&l->plen_bits[w], __ATOMIC_ACQUIRE);
+
+	if (w == want / 64 && want % 64 != 63)
+		bits &= (2ull << (want % 64)) - 1;
+	return bits;
+}
+
 static int64_t lpm_match(struct skep_map *m, const void *key)
 {
 	struct map_lpm *l = &m->u.lpm;
@@ -94,14 +133,16 @@ static int64_t lpm_match(struct skep_map *m, const void *key)
 
 	if (want > l->max_plen) /* the kernel finds nothing for such a key */
 		return -1;
-	for (int64_t p = want; p >= 0; p--) {
-		int64_t i;
-		if (!__atomic_load_n(&l->plen_count[p], __ATOMIC_ACQUIRE))
-			continue;
-		lpm_mask(m, key, (uint32_t)p, &k);
-		i = htab_find(&l->h, &k, htab_hash(&l->h, &k));
-		if (i >= 0)
-			return i;
+	for (int64_t w = want / 64; w >= 0; w--) {
+		for (uint64_t bits = lpm_word(l, (uint32_t)w, want); bits;) {
+			uint32_t top = 63 - (uint32_t)__builtin_clzll(bits);
+			int64_t i;
+			bits &= ~(1ull << top);
+			lpm_mask(m, key, (uint32_t)w * 64 + top, &k);
+			i = htab_find(&l->h, &k, htab_hash(&l->h, &k));
+			if (i >= 0)
+				return i;
+		}
 	}
 	return -1;
 }
@@ -137,10 +178,10 @@ static int lpm_update(struct skep_map *m, const void *key, const void *value, ui
 		return -EINVAL;
 	lpm_mask(m, key, plen, &k);
 	/* Count first, so a lookup racing with the insert never skips its length. */
-	__atomic_fetch_add(&l->plen_count[plen], 1, __ATOMIC_ACQ_REL);
+	lpm_count_add(l, plen, 1);
 	err = htab_update(&l->h, &k, &v);
 	if (!inserted)
-		__atomic_fetch_sub(&l->plen_count[plen], 1, __ATOMIC_RELEASE);
+		lpm_count_add(l, plen, -1);
 	return err == -E2BIG ? -ENOSPC : err;
 }
 
@@ -156,7 +197,7 @@ static int lpm_delete(struct skep_map *m, const void *key)
 	lpm_mask(m, key, plen, &k);
 	err = htab_delete(&l->h, &k, NULL);
 	if (!err)
-		__atomic_fetch_sub(&l->plen_count[plen], 1, __ATOMIC_RELEASE);
+		lpm_count_add(l, plen, -1);
 	return err;
 }
 

@@ -75,6 +75,7 @@ struct map_ringbuf {
 struct map_lpm {
 	struct htab h;
 	uint32_t *plen_count; /* live entries per prefix length */
+	uint64_t *plen_bits;  /* bit p: plen_count[p] is not 0 */
 	uint32_t max_plen;
 };
 

@@ -217,6 +217,44 @@ static void test_random(struct harness *h, uint32_t type, const char *name, uint
 	dual_end(&d);
 }
 
+/* IPv6-sized prefixes: lengths 0-128 span three words of skep's bitmap of
+ * the lengths present; data bits from a small set, so prefixes nest. */
+static void test_random_lpm6(struct harness *h, int nops)
+{
+	struct skep_map_attr a = ATTR(BPF_MAP_TYPE_LPM_TRIE, 20, 8, 64, BPF_F_NO_PREALLOC);
+	static const uint8_t edge[] = {0, 31, 32, 62, 63, 64, 65, 96, 126, 127, 128, 129};
+	uint8_t key[20], val[8];
+	struct dual d;
+
+	if (dual_open(&d, h, "random_lpm_trie_ipv6", &a, 0)) {
+		dual_end(&d);
+		return;
+	}
+	for (int op = 0; op < nops && !d.bad; op++) {
+		uint32_t plen = rnd() % 3 ? edge[rnd() % sizeof(edge)] : rnd() % 130;
+		memcpy(key, &plen, 4);
+		for (int i = 4; i < 20; i++)
+			key[i] = (uint8_t)(rnd() % 4 ? 0x20 : rnd() & 0x21);
+		for (size_t i = 0; i < sizeof(val); i++)
+			val[i] = (uint8_t)rnd();
+		switch (rnd() % 5) {
+		case 0:
+		case 1:
+			d_update(&d, key, val, rnd() % 3);
+			break;
+		case 2:
+		case 3:
+			d_lookup(&d, key);
+			break;
+		default:
+			d_delete(&d, key);
+			break;
+		}
+	}
+	d_keyset(&d, 1);
+	dual_end(&d);
+}
+
 struct lpm4 {
 	uint32_t plen;
 	uint8_t a, b, c, dd;
@@ -420,5 +458,6 @@ int main(void)
 	test_random(&h, BPF_MAP_TYPE_HASH, "random_hash_no_prealloc", BPF_F_NO_PREALLOC, 3000);
 	test_random(&h, BPF_MAP_TYPE_PERCPU_HASH, "random_percpu_hash", 0, 3000);
 	test_random(&h, BPF_MAP_TYPE_LPM_TRIE, "random_lpm_trie", BPF_F_NO_PREALLOC, 5000);
+	test_random_lpm6(&h, 5000);
 	return harness_exit(&h);
 }
