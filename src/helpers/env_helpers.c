@@ -134,3 +134,74 @@ HELPER_FN(get_func_arg_cnt)
 
 	return helper_func_ctx(cx, r1, &nr, "bpf_get_func_arg_cnt") ? 0 : nr;
 }
+
+/* Tracing helpers.  Programs that use them are kprobes, tracepoints and the
+ * like, which skep verifies but has no kernel event to run them on; when an
+ * embedder runs one anyway, each answers as the kernel does where nothing
+ * is there to report: no task struct, no stack, no cgroup, no perf event. */
+HELPER_FN(get_current_task)
+{
+	return 0;
+}
+
+HELPER_FN(get_current_ancestor_cgroup_id)
+{
+	return 0;
+}
+
+HELPER_FN(get_current_cgroup_id)
+{
+	return 0;
+}
+
+HELPER_FN(get_numa_node_id)
+{
+	return 0;
+}
+
+HELPER_FN(ktime_get_tai_ns)
+{
+	return helper_clock(CLOCK_TAI);
+}
+
+/* -EFAULT: no stack to walk (the kernel's answer when it cannot unwind). */
+HELPER_FN(get_stackid)
+{
+	return (uint64_t)-14;
+}
+
+HELPER_FN(get_stack)
+{
+	if (!helper_mem(cx, r2, r3, 1, "bpf_get_stack", "r2 (buf)"))
+		return 0;
+	if (r3)
+		memset((void *)(uintptr_t)r2, 0, r3);
+	return (uint64_t)-14;
+}
+
+/* -EOPNOTSUPP: no perf event, signal target or probed function here. */
+HELPER_FN(tracing_unsupported)
+{
+	return (uint64_t)-95;
+}
+
+HELPER_FN(tracing_unsupported_buf)
+{
+	if (!helper_mem(cx, r2, r3, 1, "perf_event_read_value", "r2 (buf)"))
+		return 0;
+	if (r3)
+		memset((void *)(uintptr_t)r2, 0, r3);
+	return (uint64_t)-95;
+}
+
+/* bpf_get_ns_current_pid_tgid(dev, ino, nsdata, size): the calling thread
+ * in the namespace of (dev, ino); -EINVAL for a wrong size, -ENOENT for a
+ * namespace skep cannot check.  The buffer is zeroed on failure. */
+HELPER_FN(get_ns_current_pid_tgid)
+{
+	if (!helper_mem(cx, r3, r4, 1, "bpf_get_ns_current_pid_tgid", "r3 (nsdata)"))
+		return 0;
+	if (r4)
+		memset((void *)(uintptr_t)r3, 0, r4);
+	return r4 != 8 ? (uint64_t)-22 : (uint64_t)-2;
+}

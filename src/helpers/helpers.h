@@ -135,5 +135,15 @@ HELPER_FN(snprintf);
 HELPER_FN(get_func_arg);
 HELPER_FN(get_func_ret);
 HELPER_FN(get_func_arg_cnt);
+HELPER_FN(get_current_task);
+HELPER_FN(get_current_ancestor_cgroup_id);
+HELPER_FN(get_current_cgroup_id);
+HELPER_FN(get_numa_node_id);
+HELPER_FN(ktime_get_tai_ns);
+HELPER_FN(get_stackid);
+HELPER_FN(get_stack);
+HELPER_FN(tracing_unsupported);
+HELPER_FN(tracing_unsupported_buf);
+HELPER_FN(get_ns_current_pid_tgid);
 
 #endif

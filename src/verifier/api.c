@@ -175,7 +175,8 @@ static int api_setup(struct verifier_env *env, const struct skep_verify_opts *o)
 	env->ctx = ctx_desc_of(o->prog_type);
 	if (!env->ctx && o->prog_type != 0) {
 		snprintf(env->err_msg, sizeof(env->err_msg), "program type %u is not supported "
-			 "by skep's verifier (xdp, socket_filter, sched_cls, sched_act, raw)",
+			 "by skep's verifier (xdp, socket_filter, sched_cls, sched_act, syscall, "
+			 "kprobe, tracepoint, raw_tracepoint, perf_event, tracing, lsm, raw)",
 			 o->prog_type);
 		env->err = -EINVAL;
 		return -EINVAL;

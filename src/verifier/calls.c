@@ -47,7 +47,11 @@ static int call_map_compatible(uint32_t helper, uint32_t mt)
 	case BPF_FUNC_ringbuf_query:
 		return mt == BPF_MAP_TYPE_RINGBUF;
 	case BPF_FUNC_perf_event_output:
+	case BPF_FUNC_perf_event_read:
+	case BPF_FUNC_perf_event_read_value:
 		return mt == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+	case BPF_FUNC_get_stackid:
+		return mt == BPF_MAP_TYPE_STACK_TRACE;
 	case BPF_FUNC_tail_call:
 		return mt == BPF_MAP_TYPE_PROG_ARRAY;
 	case BPF_FUNC_map_push_elem:
@@ -67,6 +71,7 @@ static int call_map_compatible(uint32_t helper, uint32_t mt)
 	case BPF_MAP_TYPE_QUEUE:
 	case BPF_MAP_TYPE_STACK:
 	case BPF_MAP_TYPE_BLOOM_FILTER:
+	case BPF_MAP_TYPE_STACK_TRACE: /* only bpf_get_stackid */
 		return 0;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
 	case BPF_MAP_TYPE_PROG_ARRAY:
@@ -82,6 +87,11 @@ static int call_map_compatible(uint32_t helper, uint32_t mt)
  * tables): an XDP helper given an skb would misread it. */
 static int call_allowed(uint32_t id, uint32_t t)
 {
+	int kprobe = t == BPF_PROG_TYPE_KPROBE;
+	int tracing = kprobe || t == BPF_PROG_TYPE_TRACEPOINT || t == BPF_PROG_TYPE_PERF_EVENT ||
+		      t == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+		      t == BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE || t == BPF_PROG_TYPE_TRACING ||
+		      t == BPF_PROG_TYPE_LSM;
 	int xdp = t == BPF_PROG_TYPE_XDP;
 	int tc = t == BPF_PROG_TYPE_SCHED_CLS || t == BPF_PROG_TYPE_SCHED_ACT;
 
@@ -105,6 +115,26 @@ static int call_allowed(uint32_t id, uint32_t t)
 		return tc;
 	case BPF_FUNC_csum_diff:
 		return xdp || tc;
+	/* bpf_tracing_func_proto and the per-type tables of kernel/trace/bpf_trace.c */
+	case BPF_FUNC_get_stackid:
+	case BPF_FUNC_get_stack:
+	case BPF_FUNC_perf_event_read:
+	case BPF_FUNC_perf_event_read_value:
+	case BPF_FUNC_probe_write_user:
+	case BPF_FUNC_send_signal:
+	case BPF_FUNC_send_signal_thread:
+	case BPF_FUNC_get_ns_current_pid_tgid:
+		return tracing;
+	case BPF_FUNC_override_return:
+		return kprobe;
+	case BPF_FUNC_perf_prog_read_value:
+		return t == BPF_PROG_TYPE_PERF_EVENT;
+	case BPF_FUNC_get_func_ip:
+		return kprobe || t == BPF_PROG_TYPE_TRACING;
+	case BPF_FUNC_get_attach_cookie:
+		return kprobe || t == BPF_PROG_TYPE_TRACEPOINT || t == BPF_PROG_TYPE_PERF_EVENT ||
+		       t == BPF_PROG_TYPE_RAW_TRACEPOINT || t == BPF_PROG_TYPE_TRACING ||
+		       t == BPF_PROG_TYPE_LSM;
 	case BPF_FUNC_tail_call:
 	case BPF_FUNC_perf_event_output:
 	case BPF_FUNC_get_func_arg:

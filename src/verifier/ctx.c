@@ -7,11 +7,20 @@
  * contexts do not model (sk, flow_keys, the socket address fields) are
  * refused, where the kernel would sometimes allow them.
  *
+ * Tracing programs (kprobe, tracepoint, raw tracepoint, perf_event, and the
+ * BTF-typed tracing and LSM programs) read their context and never write it
+ * (kprobe_prog_is_valid_access, tp_prog_is_valid_access,
+ * bpf_tracing_ctx_access, pe_prog_is_valid_access, btf_ctx_access).  skep
+ * cannot run them (there is no kernel to attach to) but verifies them as the
+ * kernel does, so that their objects can be checked in CI.
+ *
  * Raw programs (BPF_PROG_TYPE_UNSPEC) have no table: r1 is plain memory.
  */
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
+
+#include <linux/bpf_perf_event.h>
 
 #include "isa/bpf_compat.h"
 #include "verifier/verifier.h"
@@ -71,6 +80,44 @@ static const struct ctx_field syscall_fields[] = {
 	{0, 0xffff, SZ1 | SZ2 | SZ4 | SZ8, R, 1, VT_SCALAR, "ctx"},
 };
 
+/* x86-64's struct pt_regs (21 longs), the kprobe context and the start of
+ * struct bpf_perf_event_data; the kernel refuses accesses past its end. */
+#define PT_REGS_SIZE 168
+#define SZANY (SZ1 | SZ2 | SZ4 | SZ8)
+#define TP_MAX_TRACE_SIZE 8192 /* PERF_MAX_TRACE_SIZE */
+#define TRACING_ARGS_SIZE 96   /* MAX_BPF_FUNC_ARGS u64 arguments */
+_Static_assert(sizeof(bpf_user_pt_regs_t) == PT_REGS_SIZE, "x86-64 struct pt_regs");
+
+static const struct ctx_field kprobe_fields[] = {
+	{0, PT_REGS_SIZE, SZANY, R, 1, VT_SCALAR, "regs"},
+};
+/* The tracepoint's record; its first 8 bytes (common fields) are not readable. */
+static const struct ctx_field tracepoint_fields[] = {
+	{8, TP_MAX_TRACE_SIZE, SZANY, R, 1, VT_SCALAR, "the tracepoint's fields"},
+};
+/* Raw tracepoints: the u64 arguments of the tracepoint. */
+static const struct ctx_field raw_tp_fields[] = {
+	{0, TRACING_ARGS_SIZE, SZANY, R, 1, VT_SCALAR, "args"},
+};
+/* BTF-typed programs (fentry/fexit/fmod_ret, tp_btf, iter, lsm): one u64 per
+ * argument, read at a multiple of 8 (btf_ctx_access).  skep does not type
+ * them from the kernel's BTF: a pointer argument is a scalar here, so reads
+ * through it must use bpf_probe_read_kernel (BPF_CORE_READ), where the
+ * kernel would also allow direct loads. */
+#define ARG(n) {8 * (n), 8 * (n) + 8, SZANY, R, 0, VT_SCALAR, "args"}
+static const struct ctx_field tracing_fields[] = {
+	ARG(0), ARG(1), ARG(2), ARG(3), ARG(4), ARG(5),
+	ARG(6), ARG(7), ARG(8), ARG(9), ARG(10), ARG(11),
+};
+#undef ARG
+#define SKEP_CTX_STRUCT struct bpf_perf_event_data
+static const struct ctx_field perf_event_fields[] = {
+	F(regs,          SZ8,   R, 1, VT_SCALAR), /* whole longs only */
+	F(sample_period, SZANY, R, 1, VT_SCALAR),
+	F(addr,          SZANY, R, 1, VT_SCALAR),
+};
+#undef SKEP_CTX_STRUCT
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const struct ctx_desc ctx_descs[] = {
 	{BPF_PROG_TYPE_XDP, "struct xdp_md", sizeof(struct xdp_md), 2, 0, xdp_fields, N(xdp_fields)},
@@ -82,6 +129,20 @@ static const struct ctx_desc ctx_descs[] = {
 	 tc_fields, N(tc_fields)},
 	{BPF_PROG_TYPE_SYSCALL, "the syscall context", 0xffff, 0, 0, syscall_fields,
 	 N(syscall_fields)},
+	{BPF_PROG_TYPE_KPROBE, "struct pt_regs", PT_REGS_SIZE, 0, 0, kprobe_fields,
+	 N(kprobe_fields)},
+	{BPF_PROG_TYPE_TRACEPOINT, "the tracepoint record", TP_MAX_TRACE_SIZE, 0, 0,
+	 tracepoint_fields, N(tracepoint_fields)},
+	{BPF_PROG_TYPE_RAW_TRACEPOINT, "the raw tracepoint arguments", TRACING_ARGS_SIZE, 0, 0,
+	 raw_tp_fields, N(raw_tp_fields)},
+	{BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, "the raw tracepoint arguments",
+	 TRACING_ARGS_SIZE, 0, 0, raw_tp_fields, N(raw_tp_fields)},
+	{BPF_PROG_TYPE_PERF_EVENT, "struct bpf_perf_event_data",
+	 sizeof(struct bpf_perf_event_data), 0, 0, perf_event_fields, N(perf_event_fields)},
+	{BPF_PROG_TYPE_TRACING, "the traced function's arguments", TRACING_ARGS_SIZE, 0, 0,
+	 tracing_fields, N(tracing_fields)},
+	{BPF_PROG_TYPE_LSM, "the LSM hook's arguments", TRACING_ARGS_SIZE, 0, 0, tracing_fields,
+	 N(tracing_fields)},
 };
 /* clang-format on */
 
@@ -150,6 +211,13 @@ static const struct {
 	{"sched_act", BPF_PROG_TYPE_SCHED_ACT},
 	{"action", BPF_PROG_TYPE_SCHED_ACT},
 	{"syscall", BPF_PROG_TYPE_SYSCALL},
+	{"kprobe", BPF_PROG_TYPE_KPROBE},
+	{"tracepoint", BPF_PROG_TYPE_TRACEPOINT},
+	{"raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT},
+	{"raw_tracepoint_writable", BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE},
+	{"perf_event", BPF_PROG_TYPE_PERF_EVENT},
+	{"tracing", BPF_PROG_TYPE_TRACING},
+	{"lsm", BPF_PROG_TYPE_LSM},
 };
 
 int verifier_prog_type_parse(const char *s, uint32_t *type)

@@ -11,6 +11,10 @@
 #define SOCK BPF_PROG_TYPE_SOCKET_FILTER
 #define TC BPF_PROG_TYPE_SCHED_CLS
 #define RAW 0
+#define KPROBE BPF_PROG_TYPE_KPROBE
+#define TP BPF_PROG_TYPE_TRACEPOINT
+#define RAWTP BPF_PROG_TYPE_RAW_TRACEPOINT
+#define PERF BPF_PROG_TYPE_PERF_EVENT
 
 struct vcase {
 	const char *name;
@@ -92,6 +96,21 @@ static const struct vcase vcases[] = {
 	 "lddw_map_fd %r1, 0\nlddw_func %r2, cb\nmov %r3, 0\nmov %r4, 0\ncall 164\nmov %r0, 2\nexit\n"
 	 "cb:\nldxw %r0, [%r2+0]\nldxdw %r0, [%r3+0]\nmov %r0, 0\nexit\n", NULL},
 	{"syscall program reads its context", BPF_PROG_TYPE_SYSCALL, "", "ldxdw %r0, [%r1+8]\nexit\n", NULL},
+	/* tracing contexts: read-only, aligned; helpers that take the context */
+	{"kprobe reads pt_regs (di, 4 bytes of ip, the last long)", KPROBE, "",
+	 "ldxdw %r2, [%r1+112]\nldxw %r3, [%r1+128]\nldxdw %r0, [%r1+160]\nexit\n", NULL},
+	{"kprobe reads a register through probe_read_kernel", KPROBE, "",
+	 "ldxdw %r3, [%r1+112]\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 8\ncall 113\n"
+	 "ldxdw %r0, [%r10-8]\nexit\n", NULL},
+	{"kprobe current task, comm and stack", KPROBE, "",
+	 "mov %r6, %r1\ncall 35\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 16\ncall 16\n"
+	 "mov %r1, %r6\nmov %r2, %r10\nadd %r2, -64\nmov %r3, 48\nmov %r4, 0\ncall 67\n"
+	 "mov %r0, 0\nexit\n", NULL},
+	{"tracepoint reads its record after the common fields", TP, "",
+	 "ldxdw %r2, [%r1+8]\nldxw %r3, [%r1+20]\nldxb %r0, [%r1+8191]\nexit\n", NULL},
+	{"raw tracepoint reads its arguments", RAWTP, "", "ldxdw %r2, [%r1+0]\nldxdw %r0, [%r1+88]\nexit\n", NULL},
+	{"perf_event reads a register and sample_period narrowly", PERF, "",
+	 "ldxdw %r2, [%r1+128]\nldxw %r0, [%r1+168]\nldxb %r0, [%r1+176]\nexit\n", NULL},
 	{"sched_act reads the packet", BPF_PROG_TYPE_SCHED_ACT, "",
 	 "ldxw %r2, [%r1+76]\nldxw %r3, [%r1+80]\nmov %r4, %r2\nadd %r4, 1\njgt %r4, %r3, out\nldxb %r0, [%r2+0]\nout:\nmov %r0, 0\nexit\n", NULL},
 	{"stack array indexed by a bounded variable", XDP, "",
@@ -218,6 +237,19 @@ static const struct vcase vcases[] = {
 	 "cb:\njeq %r1, 0, cb\nmov %r0, 0\nexit\n", "infinite loop"},
 	{"syscall program writes its context", BPF_PROG_TYPE_SYSCALL, "", "stdw [%r1+8], 0\nmov %r0, 0\nexit\n",
 	 "read-only"},
+	{"kprobe writes pt_regs", KPROBE, "", "stdw [%r1+80], 0\nmov %r0, 0\nexit\n", "read-only"},
+	{"kprobe reads past pt_regs", KPROBE, "", "ldxdw %r0, [%r1+168]\nexit\n", "outside the context"},
+	{"kprobe misaligned read", KPROBE, "", "ldxdw %r0, [%r1+4]\nexit\n", "misaligned"},
+	{"tracepoint reads the common fields", TP, "", "ldxdw %r0, [%r1+0]\nexit\n", "no field"},
+	{"tracepoint reads past the largest record", TP, "", "ldxw %r0, [%r1+8192]\nexit\n", "outside"},
+	{"raw tracepoint reads past the 12 arguments", RAWTP, "", "ldxdw %r0, [%r1+96]\nexit\n", "outside"},
+	{"perf_event reads a register narrowly", PERF, "", "ldxw %r0, [%r1+0]\nexit\n", "wrong size"},
+	{"kprobe override_return is not for tracepoints", TP, "",
+	 "mov %r2, 0\ncall 58\nmov %r0, 0\nexit\n", "not available"},
+	{"get_stackid needs a stack trace map", KPROBE, "hash:4:8:16",
+	 "lddw_map_fd %r2, 0\nmov %r3, 0\ncall 27\nmov %r0, 0\nexit\n", "cannot be used with map"},
+	{"xdp cannot get a stack", XDP, "",
+	 "mov %r2, %r10\nadd %r2, -64\nmov %r3, 48\nmov %r4, 0\ncall 67\nmov %r0, 2\nexit\n", "not available"},
 	{"stack array index may reach unwritten bytes", XDP, "",
 	 "stdw [%r10-8], 0\nldxw %r2, [%r1+12]\nand %r2, 15\nmov %r3, %r10\nadd %r3, -16\n"
 	 "add %r3, %r2\nldxb %r0, [%r3+0]\nmov %r0, 2\nexit\n", "never written"},
