@@ -26,6 +26,7 @@ int cmd_map(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_seccomp(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Instructions of PROG: FILE.s (assembled), FILE.bin (raw slots).  Returns 0
  * or prints the reason to stderr and returns CLI_USAGE. *insns is malloc'd. */
@@ -34,6 +35,8 @@ int cli_read_program(const char *path, struct skep_insn **insns, size_t *len);
 uint8_t *cli_read_file(const char *path, size_t *len);
 /* Hex string of bytes, malloc'd. */
 char *cli_hex(const uint8_t *data, size_t len);
+/* A JSON string of text (quotes and backslashes escaped, controls dropped). */
+void cli_print_json_string(FILE *f, const char *text);
 /* Does `s` end with `suffix`? */
 int cli_has_suffix(const char *s, const char *suffix);
 
@@ -121,6 +124,49 @@ int cli_print_jited(struct skep_prog *prog, int checked, int raw);
 int cli_prog_type_parse(const char *name, uint32_t *type);
 const char *cli_prog_type_name(uint32_t type);
 
+/* Setting a run up as test-run and bench do (cli_run.c): PROG and the
+ * options both take, the program opened with its maps and --rodata, loaded,
+ * and its type decided. */
+struct cli_run_spec {
+	const char *prog;
+	const char *mem;                      /* --mem: read by the caller */
+	const char *type, *data, *pcap, *ctx; /* --type, --data, --pcap, --ctx */
+	const char *rodata[16];               /* --rodata NAME=VALUE */
+	size_t nr_rodata;
+};
+/* The options of a cli_run_spec, for a getopt_long table (--map is each
+ * command's own: test-run opens maps as it parses, bench per instance). */
+/* clang-format off */
+#define CLI_RUN_OPTIONS \
+	{"mem", required_argument, NULL, 'm'},  {"rodata", required_argument, NULL, 'R'}, \
+	{"type", required_argument, NULL, 'T'}, {"data", required_argument, NULL, 'd'},   \
+	{"pcap", required_argument, NULL, 'P'}, {"ctx", required_argument, NULL, 'x'}
+/* clang-format on */
+/* An option's value: 1 when c is one of CLI_RUN_OPTIONS, 0 when it is not,
+ * -1 when its value is refused (printed). */
+int cli_run_option(struct cli_run_spec *s, int c, const char *arg);
+struct cli_run {
+	struct cli_program p;
+	struct skep_prog *prog; /* owned by p */
+	uint32_t type;          /* --type, else the object's */
+	int packets;            /* runs as BPF_PROG_TEST_RUN on --data or --pcap */
+};
+/* Open PROG with maps (may be NULL), set its --rodata, load it: 0, CLI_USAGE
+ * or CLI_NEGATIVE (rejected), the reason printed. */
+int cli_run_open(const struct cli_run_spec *s, struct skep_vm *vm, struct cli_maps *maps,
+		 struct cli_run *r);
+/* The program's type, and whether it runs on packets (--data/--pcap checked
+ * against it): 0 or CLI_USAGE, the reason printed. */
+int cli_run_kind(const struct cli_run_spec *s, struct cli_run *r);
+void cli_run_close(struct cli_run *r);
+/* skep_run_opts for a program on --mem: r1 = mem, r2 = its length, the one
+ * writable region "mem" (none without mem), LD_ABS reading it. */
+void cli_mem_run_opts(struct skep_run_opts *ro, struct skep_region *region, uint8_t *mem,
+		      size_t mem_len, enum skep_exec_mode mode, uint64_t budget, char *log,
+		      size_t log_size);
+/* The calling thread's CPU time in ns (what skep_prog_test_run times with). */
+double cli_thread_ns(void);
+
 /* Packet programs (cli_pkt.c, cli_kernel.c, cmd_xdp.c). */
 struct skep_test_run_opts;
 struct bpf_object;
@@ -147,10 +193,40 @@ struct cli_pkt_run {
 	uint32_t type;
 	unsigned long repeat;
 	enum skep_exec_mode mode;
+	uint64_t budget; /* checked modes; 0: the default */
 	int json, kernel, dump_maps;
 };
 int cli_test_run_packets(const struct cli_pkt_run *r, struct cli_program *p,
 			 struct skep_prog *prog);
+/* The packets of r's --data or --pcap and its --ctx bytes: 0 or CLI_USAGE (printed). */
+struct cli_pkt_input {
+	struct cli_packet *pk;
+	size_t n;
+	uint8_t *ctx;
+	size_t ctx_len;
+};
+int cli_pkt_input_load(const struct cli_pkt_run *r, struct cli_pkt_input *in);
+void cli_pkt_input_free(struct cli_pkt_input *in);
+/* One BPF_PROG_TEST_RUN of a packet, r->repeat times in r->mode: in skep
+ * (k NULL) or in the kernel.  res->out must hold CLI_PKT_OUT_MAX bytes. */
+#define CLI_PKT_OUT_MAX 65536
+struct cli_pkt_res {
+	int err;
+	uint32_t retval;
+	double ns;
+	uint8_t *out;
+	uint32_t out_len;
+	uint8_t ctx[256];
+	uint32_t ctx_len;
+};
+struct cli_kprog;
+void cli_pkt_run_one(const struct cli_pkt_run *r, struct skep_prog *prog, struct cli_kprog *k,
+		     const struct cli_packet *pk, const uint8_t *ctx, uint32_t ctx_len,
+		     struct cli_pkt_res *res);
+/* Same error, or same retval, data_out and ctx_out? */
+int cli_pkt_same(const struct cli_pkt_res *a, const struct cli_pkt_res *b);
+/* "XDP_PASS", "TC_ACT_SHOT"... for the type, or "" for a value with no name. */
+const char *cli_pkt_action_name(uint32_t type, uint32_t v);
 /* The same program in the Linux kernel (--kernel). */
 #define CLI_MAX_KMAPS 64
 struct cli_kprog {
@@ -159,6 +235,9 @@ struct cli_kprog {
 	int map_fds[CLI_MAX_KMAPS];
 	size_t nr_maps;
 };
+/* Can this process load and test-run programs in the kernel?  1, or 0 with
+ * the reason in why. */
+int cli_kernel_available(char *why, size_t why_size);
 int cli_kernel_load(const char *spec, const struct cli_program *p, uint32_t type,
 		    struct cli_kprog *k);
 /* BPF_PROG_TEST_RUN with t's data, ctx and repeat: fills retval, data_size_out,

@@ -166,6 +166,34 @@ static int cli_kernel_load_obj(const char *spec, const struct cli_program *p, ui
 	return 0;
 }
 
+int cli_kernel_available(char *why, size_t why_size)
+{
+	static const struct bpf_insn ret0[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	uint8_t pkt[64] = {0};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+	int fd, err;
+
+	libbpf_set_print(NULL);
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "skep", "GPL", ret0, 2, NULL);
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, why_size, "the kernel's bpf() refuses to load a program (%s)%s",
+			 strerror(err),
+			 err == EPERM || err == EACCES ? "; it needs root or CAP_BPF" : "");
+		return 0;
+	}
+	err = bpf_prog_test_run_opts(fd, &o) ? errno : 0;
+	close(fd);
+	if (err) {
+		snprintf(why, why_size, "BPF_PROG_TEST_RUN is not available (%s)", strerror(err));
+		return 0;
+	}
+	return 1;
+}
+
 int cli_kernel_load(const char *spec, const struct cli_program *p, uint32_t type,
 		    struct cli_kprog *k)
 {

@@ -126,7 +126,7 @@ static int cli_is_percpu(uint32_t t)
 }
 
 /* A JSON string of text (quotes and backslashes escaped, controls dropped). */
-static void cli_print_json_string(FILE *f, const char *text)
+void cli_print_json_string(FILE *f, const char *text)
 {
 	fputc('"', f);
 	for (const char *c = text; *c; c++)

@@ -7,7 +7,11 @@
  * "ctx_out" (hex) when --ctx was given; with --pcap a "packets" list of
  * {"retval", "ns_per_run", "data_out"} (or {"error"}) per packet; with
  * --kernel a "kernel" object of the same fields.  Exit status 1 when a run
- * failed or skep and the kernel disagree. */
+ * failed or skep and the kernel disagree.
+ *
+ * Its pieces serve skep bench too: the packets of --data/--pcap with the
+ * --ctx bytes (cli_pkt_input_load), one test run of a packet in skep or the
+ * kernel (cli_pkt_run_one) and the comparison of two results. */
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/bpf.h>
@@ -24,18 +28,7 @@ int cli_is_packet_type(uint32_t t)
 	       t == BPF_PROG_TYPE_SCHED_ACT || t == BPF_PROG_TYPE_SOCKET_FILTER;
 }
 
-/* One side's result for one packet. */
-struct pkt_res {
-	int err;
-	uint32_t retval;
-	double ns;
-	uint8_t *out;
-	uint32_t out_len;
-	uint8_t ctx[256];
-	uint32_t ctx_len;
-};
-
-static const char *pkt_action_name(uint32_t type, uint32_t v)
+const char *cli_pkt_action_name(uint32_t type, uint32_t v)
 {
 	const char *n = type == BPF_PROG_TYPE_XDP ? skep_xdp_action_name(v)
 		      : type == BPF_PROG_TYPE_SOCKET_FILTER ? NULL
@@ -43,15 +36,17 @@ static const char *pkt_action_name(uint32_t type, uint32_t v)
 	return n ? n : "";
 }
 
-static void pkt_run(const struct cli_pkt_run *r, struct skep_prog *prog, struct cli_kprog *k,
-		    const struct cli_packet *pk, const uint8_t *ctx, uint32_t ctx_len, struct pkt_res *res)
+void cli_pkt_run_one(const struct cli_pkt_run *r, struct skep_prog *prog, struct cli_kprog *k,
+		     const struct cli_packet *pk, const uint8_t *ctx, uint32_t ctx_len,
+		     struct cli_pkt_res *res)
 {
 	uint8_t ctx_in[256];
 	char log[1024] = "";
 	struct skep_test_run_opts t = {
 		.sz = sizeof(t), .prog_type = r->type, .data_in = pk->data, .data_size_in = pk->len,
-		.data_out = res->out, .data_size_out = 65536, .repeat = (uint32_t)r->repeat,
-		.mode = r->mode, .log_buf = log, .log_size = sizeof(log),
+		.data_out = res->out, .data_size_out = CLI_PKT_OUT_MAX,
+		.repeat = (uint32_t)r->repeat, .mode = r->mode, .log_buf = log,
+		.log_size = sizeof(log), .insn_budget = r->budget,
 	};
 
 	if (ctx) {
@@ -69,12 +64,12 @@ static void pkt_run(const struct cli_pkt_run *r, struct skep_prog *prog, struct 
 		fprintf(stderr, "skep: %s", log);
 	res->retval = t.retval;
 	res->ns = t.ns_per_run;
-	res->out_len = t.data_size_out > 65536 ? 65536 : t.data_size_out;
+	res->out_len = t.data_size_out > CLI_PKT_OUT_MAX ? CLI_PKT_OUT_MAX : t.data_size_out;
 	res->ctx_len = ctx ? (t.ctx_size_out > sizeof(res->ctx) ? sizeof(res->ctx) : t.ctx_size_out)
 			   : 0;
 }
 
-static int pkt_same(const struct pkt_res *a, const struct pkt_res *b)
+int cli_pkt_same(const struct cli_pkt_res *a, const struct cli_pkt_res *b)
 {
 	if (a->err || b->err)
 		return a->err == b->err;
@@ -90,7 +85,7 @@ static void pkt_print_hex(const uint8_t *d, uint32_t n)
 }
 
 /* The fields of one result, inside a JSON object. */
-static void pkt_json_fields(const struct pkt_res *s, int with_runs, unsigned long runs)
+static void pkt_json_fields(const struct cli_pkt_res *s, int with_runs, unsigned long runs)
 {
 	if (s->err) {
 		printf("\"error\": \"%s\"", strerror(-s->err));
@@ -109,7 +104,7 @@ static void pkt_json_fields(const struct pkt_res *s, int with_runs, unsigned lon
 	}
 }
 
-static void pkt_json_side(const struct cli_pkt_run *r, struct pkt_res *all, size_t n,
+static void pkt_json_side(const struct cli_pkt_run *r, struct cli_pkt_res *all, size_t n,
 			  const struct cli_program *p, const struct cli_kprog *k)
 {
 	pkt_json_fields(&all[n - 1], 1, r->repeat);
@@ -130,15 +125,16 @@ static void pkt_json_side(const struct cli_pkt_run *r, struct pkt_res *all, size
 	}
 }
 
-static void pkt_text_one(const struct cli_pkt_run *r, const struct pkt_res *s, const char *pfx)
+static void pkt_text_one(const struct cli_pkt_run *r, const struct cli_pkt_res *s,
+			 const char *pfx)
 {
 	if (s->err) {
 		printf("%serror: %s\n", pfx, strerror(-s->err));
 		return;
 	}
 	printf("%sretval: %" PRIu32 " (0x%" PRIx32 ")%s%s\n%sruns: %lu\n%sns/run: %.1f\n%sdata_out: ",
-	       pfx, s->retval, s->retval, *pkt_action_name(r->type, s->retval) ? " " : "",
-	       pkt_action_name(r->type, s->retval), pfx, r->repeat, pfx, s->ns, pfx);
+	       pfx, s->retval, s->retval, *cli_pkt_action_name(r->type, s->retval) ? " " : "",
+	       cli_pkt_action_name(r->type, s->retval), pfx, r->repeat, pfx, s->ns, pfx);
 	pkt_print_hex(s->out, s->out_len);
 	printf("\n");
 	if (s->ctx_len) {
@@ -149,62 +145,80 @@ static void pkt_text_one(const struct cli_pkt_run *r, const struct pkt_res *s, c
 }
 
 static void pkt_text_line(const struct cli_pkt_run *r, size_t i, const struct cli_packet *pk,
-			  const struct pkt_res *s, const struct pkt_res *kr)
+			  const struct cli_pkt_res *s, const struct cli_pkt_res *kr)
 {
 	printf("%zu: ", i + 1);
 	if (s->err)
 		printf("error: %s", strerror(-s->err));
 	else
 		printf("%s%s%" PRIu32 "  %u -> %u bytes  %.1f ns",
-		       pkt_action_name(r->type, s->retval), *pkt_action_name(r->type, s->retval) ? " " : "retval ",
-		       s->retval, pk->len, s->out_len, s->ns);
+		       cli_pkt_action_name(r->type, s->retval),
+		       *cli_pkt_action_name(r->type, s->retval) ? " " : "retval ", s->retval,
+		       pk->len, s->out_len, s->ns);
 	if (kr)
-		printf("  | kernel: %s", pkt_same(s, kr) ? "same" : "DIFFERENT");
-	if (kr && !pkt_same(s, kr)) {
+		printf("  | kernel: %s", cli_pkt_same(s, kr) ? "same" : "DIFFERENT");
+	if (kr && !cli_pkt_same(s, kr)) {
 		if (kr->err)
 			printf(" (error: %s)", strerror(-kr->err));
 		else
-			printf(" (%s retval %" PRIu32 ", %u bytes)", pkt_action_name(r->type, kr->retval),
-			       kr->retval, kr->out_len);
+			printf(" (%s retval %" PRIu32 ", %u bytes)",
+			       cli_pkt_action_name(r->type, kr->retval), kr->retval, kr->out_len);
 	}
 	printf("\n");
+}
+
+int cli_pkt_input_load(const struct cli_pkt_run *r, struct cli_pkt_input *in)
+{
+	*in = (struct cli_pkt_input){0};
+	if (r->pcap) {
+		if (cli_pcap_load(r->pcap, &in->pk, &in->n))
+			return CLI_USAGE;
+	} else if (r->data) {
+		size_t len;
+		in->pk = calloc(1, sizeof(*in->pk));
+		if (!in->pk || !(in->pk->data = cli_read_file(r->data, &len)))
+			return CLI_USAGE;
+		in->pk->len = (uint32_t)len;
+		in->n = 1;
+	} else {
+		fprintf(stderr, "skep: a %s program runs on --data FILE or --pcap FILE\n",
+			cli_prog_type_name(r->type));
+		return CLI_USAGE;
+	}
+	if (!in->n) {
+		fprintf(stderr, "skep: %s: no packets\n", r->pcap);
+		return CLI_USAGE;
+	}
+	if (r->ctx && !(in->ctx = cli_read_file(r->ctx, &in->ctx_len)))
+		return CLI_USAGE;
+	if (in->ctx_len > 256) {
+		fprintf(stderr, "skep: %s: a context is at most 256 bytes\n", r->ctx);
+		return CLI_USAGE;
+	}
+	return 0;
+}
+
+void cli_pkt_input_free(struct cli_pkt_input *in)
+{
+	cli_packets_free(in->pk, in->n);
+	free(in->ctx);
+	*in = (struct cli_pkt_input){0};
 }
 
 int cli_test_run_packets(const struct cli_pkt_run *r, struct cli_program *p,
 			 struct skep_prog *prog)
 {
-	struct cli_packet *pk = NULL;
-	size_t n = 0, ctx_len = 0, nsame = 0;
-	uint8_t *ctx = NULL;
-	struct pkt_res *sr = NULL, *kr = NULL;
+	struct cli_pkt_input in;
+	struct cli_packet *pk;
+	size_t n, nsame = 0;
+	struct cli_pkt_res *sr = NULL, *kr = NULL;
 	struct cli_kprog k = {.fd = -1};
 	int rc = CLI_USAGE, failed = 0;
 
-	if (r->pcap) {
-		if (cli_pcap_load(r->pcap, &pk, &n))
-			goto out;
-	} else if (r->data) {
-		size_t len;
-		pk = calloc(1, sizeof(*pk));
-		if (!pk || !(pk->data = cli_read_file(r->data, &len)))
-			goto out;
-		pk->len = (uint32_t)len;
-		n = 1;
-	} else {
-		fprintf(stderr, "skep: a %s program runs on --data FILE or --pcap FILE\n",
-			cli_prog_type_name(r->type));
+	if (cli_pkt_input_load(r, &in))
 		goto out;
-	}
-	if (!n) {
-		fprintf(stderr, "skep: %s: no packets\n", r->pcap);
-		goto out;
-	}
-	if (r->ctx && !(ctx = cli_read_file(r->ctx, &ctx_len)))
-		goto out;
-	if (ctx_len > 256) {
-		fprintf(stderr, "skep: %s: a context is at most 256 bytes\n", r->ctx);
-		goto out;
-	}
+	pk = in.pk;
+	n = in.n;
 	if (r->kernel && cli_kernel_load(r->spec, p, r->type, &k)) {
 		rc = CLI_NEGATIVE;
 		goto out;
@@ -214,15 +228,15 @@ int cli_test_run_packets(const struct cli_pkt_run *r, struct cli_program *p,
 	if (!sr || (r->kernel && !kr))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		sr[i].out = malloc(65536);
+		sr[i].out = malloc(CLI_PKT_OUT_MAX);
 		if (kr)
-			kr[i].out = malloc(65536);
+			kr[i].out = malloc(CLI_PKT_OUT_MAX);
 		if (!sr[i].out || (kr && !kr[i].out))
 			goto out;
-		pkt_run(r, prog, NULL, &pk[i], ctx, (uint32_t)ctx_len, &sr[i]);
+		cli_pkt_run_one(r, prog, NULL, &pk[i], in.ctx, (uint32_t)in.ctx_len, &sr[i]);
 		if (kr) {
-			pkt_run(r, prog, &k, &pk[i], ctx, (uint32_t)ctx_len, &kr[i]);
-			nsame += pkt_same(&sr[i], &kr[i]);
+			cli_pkt_run_one(r, prog, &k, &pk[i], in.ctx, (uint32_t)in.ctx_len, &kr[i]);
+			nsame += cli_pkt_same(&sr[i], &kr[i]);
 		}
 		failed |= !r->pcap && sr[i].err;
 	}
@@ -240,7 +254,8 @@ int cli_test_run_packets(const struct cli_pkt_run *r, struct cli_program *p,
 		if (r->dump_maps)
 			cli_program_print_maps(p, 0);
 		if (kr) {
-			printf("kernel: %s\n", pkt_same(&sr[0], &kr[0]) ? "same result" : "DIFFERENT");
+			printf("kernel: %s\n",
+			       cli_pkt_same(&sr[0], &kr[0]) ? "same result" : "DIFFERENT");
 			pkt_text_one(r, &kr[0], "  ");
 			if (r->dump_maps)
 				cli_kernel_print_maps(&k, p, 0);
@@ -257,16 +272,15 @@ int cli_test_run_packets(const struct cli_pkt_run *r, struct cli_program *p,
 	}
 	rc = failed || (kr && nsame != n) ? CLI_NEGATIVE : CLI_OK;
 out:
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < in.n; i++) {
 		if (sr)
 			free(sr[i].out);
 		if (kr)
 			free(kr[i].out);
 	}
-	cli_packets_free(pk, n);
+	cli_pkt_input_free(&in);
 	free(sr);
 	free(kr);
-	free(ctx);
 	cli_kernel_close(&k);
 	return rc;
 }

@@ -11,18 +11,15 @@
 #include "cli.h"
 
 struct test_run_args {
-	const char *prog;
-	const char *mem;
+	/* PROG, --mem, --rodata; packet programs (cli_pkt.c): --type, --data,
+	 * --pcap, --ctx */
+	struct cli_run_spec run;
 	unsigned long repeat;
 	enum skep_exec_mode mode;
 	uint64_t budget;
 	int json;
 	struct cli_maps maps; /* --map, --dump-maps */
-	const char *rodata[16]; /* --rodata NAME=VALUE */
-	size_t nr_rodata;
-	/* Packet programs (cli_pkt.c): --type, --data, --pcap, --ctx, --kernel. */
-	const char *type, *data, *pcap, *ctx;
-	int kernel;
+	int kernel;           /* --kernel */
 };
 
 static void test_run_usage(FILE *f)
@@ -67,14 +64,12 @@ static void test_run_usage(FILE *f)
 static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 {
 	static const struct option opts[] = {
-		{"mem", required_argument, NULL, 'm'},   {"repeat", required_argument, NULL, 'r'},
+		CLI_RUN_OPTIONS,
+		{"repeat", required_argument, NULL, 'r'},
 		{"interp", no_argument, NULL, 'i'},      {"checked", no_argument, NULL, 'c'},
 		{"budget", required_argument, NULL, 'b'}, {"json", no_argument, NULL, 'j'},
 		{"jit", no_argument, NULL, 'J'},         {"jit-checked", no_argument, NULL, 'C'},
 		{"map", required_argument, NULL, 'M'},   {"dump-maps", no_argument, NULL, 'D'},
-		{"rodata", required_argument, NULL, 'R'},
-		{"type", required_argument, NULL, 'T'},  {"data", required_argument, NULL, 'd'},
-		{"pcap", required_argument, NULL, 'P'},  {"ctx", required_argument, NULL, 'x'},
 		{"kernel", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
 	};
@@ -84,9 +79,6 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 	*a = (struct test_run_args){.repeat = 1, .mode = SKEP_EXEC_INTERP};
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm':
-			a->mem = optarg;
-			break;
 		case 'r':
 			a->repeat = strtoul(optarg, &end, 0);
 			if (*end || a->repeat == 0)
@@ -119,23 +111,6 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 		case 'D':
 			a->maps.dump = 1;
 			break;
-		case 'R':
-			if (a->nr_rodata == sizeof(a->rodata) / sizeof(a->rodata[0]))
-				return fprintf(stderr, "skep: too many --rodata options\n"), -1;
-			a->rodata[a->nr_rodata++] = optarg;
-			break;
-		case 'T':
-			a->type = optarg;
-			break;
-		case 'd':
-			a->data = optarg;
-			break;
-		case 'P':
-			a->pcap = optarg;
-			break;
-		case 'x':
-			a->ctx = optarg;
-			break;
 		case 'K':
 			a->kernel = 1;
 			break;
@@ -143,12 +118,14 @@ static int test_run_parse(int argc, char **argv, struct test_run_args *a)
 			test_run_usage(stdout);
 			exit(0);
 		default:
-			return -1;
+			/* --mem, --rodata, --type, --data, --pcap, --ctx */
+			if (cli_run_option(&a->run, c, optarg) <= 0)
+				return -1;
 		}
 	}
 	if (optind + 1 != argc)
 		return fprintf(stderr, "skep: test-run takes one program\n"), -1;
-	a->prog = argv[optind];
+	a->run.prog = argv[optind];
 	return 0;
 }
 
@@ -184,21 +161,13 @@ static int test_run_exec(const struct test_run_args *a, const struct cli_program
 			 struct skep_prog *prog, uint8_t *mem, size_t mem_len)
 {
 	char log[4096] = "";
-	struct skep_region region = {mem, mem_len, 1, "mem"};
-	struct skep_run_opts ro = {
-		.sz = sizeof(ro),
-		.args = {(uint64_t)(uintptr_t)mem, mem_len},
-		.regions = &region,
-		.nr_regions = mem ? 1 : 0,
-		.packet = mem,
-		.packet_len = mem_len,
-		.mode = a->mode,
-		.insn_budget = a->budget,
-		.log_buf = log,
-		.log_size = sizeof(log),
-	};
+	struct skep_region region;
+	struct skep_run_opts ro;
 	struct skep_run_result res;
-	double t0 = test_run_now_ns();
+	double t0;
+
+	cli_mem_run_opts(&ro, &region, mem, mem_len, a->mode, a->budget, log, sizeof(log));
+	t0 = test_run_now_ns();
 
 	for (unsigned long i = 0; i < a->repeat; i++) {
 		int err = skep_prog_run(prog, &ro, &res);
@@ -214,77 +183,53 @@ static int test_run_exec(const struct test_run_args *a, const struct cli_program
 int cmd_test_run(int argc, char **argv)
 {
 	struct test_run_args a;
-	struct cli_program p = {0};
+	struct cli_run r = {0};
 	size_t mem_len = 0;
 	uint8_t *mem = NULL;
 	struct skep_vm *vm = NULL;
-	struct skep_prog *prog = NULL;
 	char log[4096] = "";
-	struct skep_load_opts lo = {.sz = sizeof(lo), .log_buf = log, .log_size = sizeof(log)};
 	int rc = CLI_USAGE, err;
-	uint32_t type = 0;
 
 	if (test_run_parse(argc, argv, &a)) {
 		test_run_usage(stderr);
 		return CLI_USAGE;
 	}
-	if (a.mem && !(mem = cli_read_file(a.mem, &mem_len)))
+	if (a.run.mem && !(mem = cli_read_file(a.run.mem, &mem_len)))
 		goto out;
 	vm = skep_vm_new();
 	if (!vm)
 		goto out;
 	skep_vm_set_trace(vm, cli_trace_line, NULL);
-	if (cli_program_open(a.prog, vm, &a.maps, &p))
+	if ((rc = cli_run_open(&a.run, vm, &a.maps, &r)))
 		goto out;
-	for (size_t i = 0; i < a.nr_rodata; i++)
-		if (cli_program_set_rodata(&p, a.rodata[i]))
-			goto out;
-	err = cli_program_load(&p, &lo, &prog);
-	if (err) {
-		fprintf(stderr, "skep: %s: program rejected:\n%s", a.prog, log);
-		rc = CLI_NEGATIVE;
-		goto out;
-	}
+	rc = CLI_USAGE;
 	/* Compile now, so that ns_per_run times runs, not the JIT (as the
 	 * kernel's test run times a program compiled at load). */
 	if ((a.mode == SKEP_EXEC_JIT || a.mode == SKEP_EXEC_JIT_CHECKED) &&
-	    (err = skep_prog_jited(prog, a.mode == SKEP_EXEC_JIT_CHECKED, &(struct skep_jited){0},
+	    (err = skep_prog_jited(r.prog, a.mode == SKEP_EXEC_JIT_CHECKED, &(struct skep_jited){0},
 				   log, sizeof(log)))) {
-		fprintf(stderr, "skep: %s: the JIT cannot compile it: %s\n", a.prog, log);
+		fprintf(stderr, "skep: %s: the JIT cannot compile it: %s\n", a.run.prog, log);
 		rc = CLI_NEGATIVE;
 		goto out;
 	}
-	if (a.type && cli_prog_type_parse(a.type, &type)) {
-		fprintf(stderr, "skep: --type %s: no such program type\n", a.type);
+	if (cli_run_kind(&a.run, &r))
 		goto out;
-	}
-	if (!a.type)
-		type = p.prog_type;
-	if (a.data || a.pcap || cli_is_packet_type(type)) {
+	if (r.packets) {
 		struct cli_pkt_run pr = {
-			.spec = a.prog, .data = a.data, .pcap = a.pcap, .ctx = a.ctx, .type = type,
-			.repeat = a.repeat, .mode = a.mode, .json = a.json, .kernel = a.kernel,
-			.dump_maps = a.maps.dump,
+			.spec = a.run.prog, .data = a.run.data, .pcap = a.run.pcap, .ctx = a.run.ctx,
+			.type = r.type, .repeat = a.repeat, .mode = a.mode, .json = a.json,
+			.kernel = a.kernel, .dump_maps = a.maps.dump,
 		};
-		if (a.data && a.pcap) {
-			fprintf(stderr, "skep: --data and --pcap: one or the other\n");
-			goto out;
-		}
-		if (!cli_is_packet_type(type)) {
-			fprintf(stderr, "skep: --data/--pcap run packet programs (xdp, tc, "
-					"socket_filter); %s is %s\n", a.prog, cli_prog_type_name(type));
-			goto out;
-		}
-		rc = cli_test_run_packets(&pr, &p, prog);
+		rc = cli_test_run_packets(&pr, &r.p, r.prog);
 		goto out;
 	}
 	if (a.kernel) {
 		fprintf(stderr, "skep: --kernel needs a packet program (--data or --pcap)\n");
 		goto out;
 	}
-	rc = test_run_exec(&a, &p, prog, mem_len ? mem : NULL, mem_len);
+	rc = test_run_exec(&a, &r.p, r.prog, mem_len ? mem : NULL, mem_len);
 out:
-	cli_program_close(&p);
+	cli_run_close(&r);
 	cli_maps_free(&a.maps);
 	skep_vm_free(vm);
 	free(mem);

@@ -8,6 +8,7 @@ static const struct cli_command commands[] = {
 	{"asm", cmd_asm, "assemble conformance-dialect assembly into raw instructions"},
 	{"disasm", cmd_disasm, "print a program's instructions (kernel or conformance syntax)"},
 	{"test-run", cmd_test_run, "run a program once or N times and print r0"},
+	{"bench", cmd_bench, "time a program in skep's interpreter, JIT and the kernel's JIT"},
 	{"map", cmd_map, "list, dump, look up and change maps pinned under the pin directory"},
 	{"filter", cmd_filter, "tcpdump filter expressions on skep: print, convert, filter captures"},
 	{"seccomp", cmd_seccomp, "run a seccomp filter on one system call and print the action"},
