@@ -21,6 +21,14 @@
 #include "core/callctx.h"
 #include "skep/skep.h"
 
+/* Instructions the ELF loader could not resolve become calls to these
+ * helper numbers, which no VM registers, so that only a program that
+ * reaches one is refused.  0xbad2310 is libbpf's own poison for failed
+ * CO-RE relocations; the next one marks uses of an extern symbol (kfunc,
+ * ksym) skep does not have. */
+#define SKEP_POISON_CORE 0xbad2310
+#define SKEP_POISON_EXTERN 0xbad2311
+
 /* Argument types (the kernel's enum bpf_arg_type). */
 enum helper_arg {
 	ARG_DONTCARE = 0,

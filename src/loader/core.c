@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers/helpers.h"
 #include "loader/loader.h"
 
 enum core_kind {
@@ -28,7 +29,7 @@ enum core_kind {
 	CORE_TYPE_MATCHES,
 };
 
-#define CORE_POISON 0xbad2310
+#define CORE_POISON SKEP_POISON_CORE
 #define CORE_MAX_ACCESS 64
 
 /* The relocation being resolved, for messages. */

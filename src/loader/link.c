@@ -223,6 +223,30 @@ static int link_target(struct link_state *st, size_t sec, int64_t slot)
 	return f < 0 ? -1 : link_enqueue(st, (size_t)f);
 }
 
+/* A use of an extern symbol: a kconfig value becomes a load from the
+ * .kconfig map; a kfunc call or ksym address is poisoned (externs.c). */
+static int link_extern_reloc(struct link_state *st, const struct obj_sec *sec,
+			     const struct obj_reloc *r, struct skep_insn *in)
+{
+	const struct obj_extern *x = externs_find(st->o, r->sym);
+
+	if (x) {
+		if (in->code != LDDW_CODE || r->type != R_BPF_64_64)
+			return link_log_reloc(st, sec, r, "a kconfig extern is used by something "
+							  "other than lddw"), -EINVAL;
+		in[0].src_reg = BPF_PSEUDO_MAP_IDX_VALUE;
+		in[0].imm = st->o->kconfig_map;
+		in[1].imm = (int32_t)x->off;
+		return 0;
+	}
+	if (in->code == CALL_CODE && (r->type == R_BPF_64_32 || r->type == R_BPF_64_NODYLD32))
+		return externs_poison(in, 0), 0;
+	if (in->code == LDDW_CODE && r->type == R_BPF_64_64)
+		return externs_poison(in, 1), 0;
+	return link_log_reloc(st, sec, r, "an extern symbol used by something other than a "
+					  "call or lddw"), -EINVAL;
+}
+
 static int link_code_reloc(struct link_state *st, const struct obj_sec *sec,
 			   const struct obj_reloc *r, struct skep_insn *in, size_t at)
 {
@@ -230,9 +254,11 @@ static int link_code_reloc(struct link_state *st, const struct obj_sec *sec,
 	const struct obj_sec *ts;
 	int pos;
 
-	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= st->o->nr_secs)
-		return link_log_reloc(st, sec, r, "extern or absolute symbols (kfuncs, ksyms, "
-						  "kconfig) are not supported"), -EOPNOTSUPP;
+	if (sym->st_shndx == SHN_UNDEF)
+		return link_extern_reloc(st, sec, r, in);
+	if (sym->st_shndx >= st->o->nr_secs)
+		return link_log_reloc(st, sec, r, "absolute symbols are not supported"),
+		       -EOPNOTSUPP;
 	ts = &st->o->secs[sym->st_shndx];
 	if (in->code == CALL_CODE && in->src_reg == BPF_PSEUDO_CALL) {
 		if (r->type != R_BPF_64_32 && r->type != R_BPF_64_NODYLD32)

@@ -101,6 +101,12 @@ struct obj_map_slot {   /* a static initialiser of a prog array or map-in-map */
 	int map;           /* map index, or -1 */
 };
 
+/* A kconfig extern: its symbol, BTF type, and place in the .kconfig map. */
+struct obj_extern {
+	uint32_t sym, type;
+	uint32_t off, size;
+};
+
 struct obj_map {
 	char *name;
 	struct skep_map_attr attr;
@@ -157,6 +163,9 @@ struct skep_object {
 	size_t nr_func_info;
 	const char *btf_path;
 	struct btf *target;         /* CO-RE target, loaded on demand */
+	struct obj_extern *externs; /* kconfig externs */
+	size_t nr_externs;
+	int kconfig_map;            /* index of the .kconfig map, or -1 */
 };
 
 /* elf.c */
@@ -180,6 +189,15 @@ int maps_collect_slots(struct skep_object *o);
  * loading them with `lo` (object.c's loader). */
 int maps_fill_prog_slots(struct skep_object *o, const struct skep_load_opts *lo);
 void maps_free(struct skep_object *o);
+/* A new map definition named `name` at the end of obj->maps, or NULL. */
+struct obj_map *maps_add(struct skep_object *o, const char *name);
+
+/* externs.c: kconfig externs get a .kconfig map (collect, before linking;
+ * fill, once the maps exist); other externs poison the instructions using them. */
+int externs_collect(struct skep_object *o);
+int externs_fill(struct skep_object *o);
+const struct obj_extern *externs_find(const struct skep_object *o, uint32_t sym);
+void externs_poison(struct skep_insn *in, int lddw);
 /* The map a symbol (plus addend) names: index, or -ENOENT. */
 int maps_by_sym(const struct skep_object *o, const Elf64_Sym *sym, uint64_t addend);
 

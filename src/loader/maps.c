@@ -28,7 +28,7 @@ struct map_def {
 	uint32_t key_type, value_type; /* BTF ids of __type(key/value, T); 0: none */
 };
 
-static struct obj_map *maps_add(struct skep_object *o, const char *name)
+struct obj_map *maps_add(struct skep_object *o, const char *name)
 {
 	struct obj_map *n = realloc(o->maps, (o->nr_maps + 1) * sizeof(*n));
 

@@ -36,8 +36,9 @@ static int object_stages(struct skep_object *o)
 
 	if ((err = elf_read(o)) || (err = object_read_btf(o)) || (err = btf_ext_read(o)) ||
 	    (err = link_collect_funcs(o)) || (err = link_collect_relocs(o)) ||
-	    (err = maps_collect(o)) || (err = maps_collect_slots(o)) ||
-	    (err = link_programs(o)) || (err = maps_create(o)))
+	    (err = maps_collect(o)) || (err = externs_collect(o)) ||
+	    (err = maps_collect_slots(o)) || (err = link_programs(o)) || (err = maps_create(o)) ||
+	    (err = externs_fill(o)))
 		return err;
 	return 0;
 }
@@ -134,6 +135,7 @@ void skep_object_free(struct skep_object *o)
 	free(o->line_secs);
 	free(o->core);
 	free(o->func_info);
+	free(o->externs);
 	btf__free(o->btf);
 	btf__free(o->target);
 	if (o->elf)

@@ -462,6 +462,12 @@ int verifier_check_helper(struct verifier_env *env, struct vstate *st, const str
 	struct call_meta m = {.map = -1, .mem_reg = -1, .callback = -1};
 	int err;
 
+	if (!fn && id == SKEP_POISON_CORE)
+		return verifier_error(env, "the loader could not resolve this instruction's CO-RE "
+				      "relocation against the kernel's BTF (libbpf poisons it too)");
+	if (!fn && id == SKEP_POISON_EXTERN)
+		return verifier_error(env, "this instruction uses an extern kernel symbol (a kfunc "
+				      "or __ksym), which skep does not provide");
 	if (!fn)
 		return verifier_error(env, "call to unknown helper %u (not registered in the VM)", id);
 	m.proto = helper_proto_of(id);
