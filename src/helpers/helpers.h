@@ -140,6 +140,7 @@ HELPER_FN(probe_read_str);
 HELPER_FN(strncmp);
 HELPER_FN(trace_printk);
 HELPER_FN(snprintf);
+HELPER_FN(trace_vprintk);
 HELPER_FN(get_func_arg);
 HELPER_FN(get_func_ret);
 HELPER_FN(get_func_arg_cnt);

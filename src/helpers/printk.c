@@ -268,3 +268,35 @@ HELPER_FN(snprintf)
 			    r5 / 8);
 	return len < 0 ? (uint64_t)(int64_t)len : (uint64_t)len + 1;
 }
+
+/* bpf_trace_vprintk(fmt, fmt_size, data, data_len): trace_printk with its
+ * arguments as an array of u64 (libbpf's bpf_printk with more than three),
+ * up to the same 12 as bpf_snprintf. */
+HELPER_FN(trace_vprintk)
+{
+	uint64_t args[SNPRINTF_ARGS];
+	char line[PRINTK_LINE];
+	struct skep_vm *vm = cx->prog->vm;
+	int n, len;
+
+	if (!helper_mem(cx, r3, r4, 0, "bpf_trace_vprintk", "r3 (data)"))
+		return 0;
+	if (r4 % 8 || r4 / 8 > SNPRINTF_ARGS || (r4 && !r3))
+		return (uint64_t)-EINVAL;
+	if (r4)
+		memcpy(args, (const void *)(uintptr_t)r3, r4);
+	n = helper_fmt_len(cx, r1, r2, "bpf_trace_vprintk");
+	if (n == -1)
+		return 0;
+	if (n < 0)
+		return (uint64_t)-EINVAL;
+	len = helper_format(line, sizeof(line), (const char *)(uintptr_t)r1, (size_t)n, args,
+			    r4 / 8);
+	if (len < 0)
+		return (uint64_t)(int64_t)len;
+	if (len >= (int)sizeof(line))
+		len = sizeof(line) - 1;
+	if (vm->trace)
+		vm->trace(vm->trace_ctx, line, (size_t)len - (len && line[len - 1] == '\n'));
+	return (uint64_t)len;
+}
