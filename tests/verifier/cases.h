@@ -106,6 +106,12 @@ static const struct vcase vcases[] = {
 	 "mov %r6, %r1\ncall 35\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 16\ncall 16\n"
 	 "mov %r1, %r6\nmov %r2, %r10\nadd %r2, -64\nmov %r3, 48\nmov %r4, 0\ncall 67\n"
 	 "mov %r0, 0\nexit\n", NULL},
+	{"trace_vprintk with its arguments in an array", KPROBE, "",
+	 "stw [%r10-8], 25637\nstdw [%r10-16], 7\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 3\n"
+	 "mov %r3, %r10\nadd %r3, -16\nmov %r4, 8\ncall 177\nmov %r0, 0\nexit\n", NULL},
+	{"trace_vprintk without arguments", XDP, "",
+	 "stw [%r10-8], 10\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 2\nmov %r3, 0\nmov %r4, 0\n"
+	 "call 177\nmov %r0, 2\nexit\n", NULL},
 	{"tracepoint reads its record after the common fields", TP, "",
 	 "ldxdw %r2, [%r1+8]\nldxw %r3, [%r1+20]\nldxb %r0, [%r1+8191]\nexit\n", NULL},
 	{"raw tracepoint reads its arguments", RAWTP, "", "ldxdw %r2, [%r1+0]\nldxdw %r0, [%r1+88]\nexit\n", NULL},
