@@ -132,6 +132,8 @@ static const struct helper_proto helper_table[] = {
 	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_ANYTHING, RO(ARG_PTR_TO_MEM), ARG_CONST_SIZE}},
 	{BPF_FUNC_map_lookup_percpu_elem, "map_lookup_percpu_elem", helper_map_lookup_percpu_elem,
 	 RET_PTR_TO_MAP_VALUE_OR_NULL, {ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING}},
+	{BPF_FUNC_fib_lookup, "fib_lookup", helper_fib_lookup,
+	 RET_INTEGER, {ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE, ARG_ANYTHING}},
 	/* Tracing (kernel/trace/bpf_trace.c) */
 	{BPF_FUNC_perf_event_read, "perf_event_read", helper_tracing_unsupported,
 	 RET_INTEGER, {ARG_CONST_MAP_PTR, ARG_ANYTHING}},

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include "helpers/helpers.h"
 
 /* jiffies64 counts at this rate; the kernel's HZ is a build option. */
@@ -204,4 +206,23 @@ HELPER_FN(get_ns_current_pid_tgid)
 	if (r4)
 		memset((void *)(uintptr_t)r3, 0, r4);
 	return r4 != 8 ? (uint64_t)-22 : (uint64_t)-2;
+}
+
+/* bpf_fib_lookup(ctx, params, plen, flags): skep has no routing table, so
+ * every well-formed lookup answers BPF_FIB_LKUP_RET_NOT_FWDED (the packet
+ * goes up the stack, as for a destination the kernel would not forward);
+ * argument errors are the kernel's. */
+HELPER_FN(fib_lookup)
+{
+	const uint32_t known = BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_OUTPUT;
+	uint8_t family;
+
+	if (!helper_mem(cx, r2, r3, 1, "bpf_fib_lookup", "r2 (params)"))
+		return 0;
+	if (r3 < sizeof(struct bpf_fib_lookup) || (r4 & ~(uint64_t)known))
+		return (uint64_t)-22; /* -EINVAL */
+	memcpy(&family, (const uint8_t *)(uintptr_t)r2, 1);
+	if (family != 2 && family != 10) /* AF_INET, AF_INET6 */
+		return (uint64_t)-97;    /* -EAFNOSUPPORT */
+	return BPF_FIB_LKUP_RET_NOT_FWDED;
 }

@@ -154,5 +154,6 @@ HELPER_FN(get_stack);
 HELPER_FN(tracing_unsupported);
 HELPER_FN(tracing_unsupported_buf);
 HELPER_FN(get_ns_current_pid_tgid);
+HELPER_FN(fib_lookup);
 
 #endif

@@ -103,6 +103,7 @@ static int call_allowed(uint32_t id, uint32_t t)
 	case BPF_FUNC_redirect_map:
 		return xdp;
 	case BPF_FUNC_redirect:
+	case BPF_FUNC_fib_lookup:
 		return xdp || tc;
 	case BPF_FUNC_skb_load_bytes:
 		return tc || t == BPF_PROG_TYPE_SOCKET_FILTER;

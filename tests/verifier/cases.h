@@ -109,6 +109,13 @@ static const struct vcase vcases[] = {
 	{"trace_vprintk with its arguments in an array", KPROBE, "",
 	 "stw [%r10-8], 25637\nstdw [%r10-16], 7\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 3\n"
 	 "mov %r3, %r10\nadd %r3, -16\nmov %r4, 8\ncall 177\nmov %r0, 0\nexit\n", NULL},
+	{"fib_lookup with its parameters on the stack", XDP, "",
+	 "stdw [%r10-64], 2\nstdw [%r10-56], 0\nstdw [%r10-48], 0\nstdw [%r10-40], 0\n"
+	 "stdw [%r10-32], 0\nstdw [%r10-24], 0\nstdw [%r10-16], 0\nstdw [%r10-8], 0\n"
+	 "mov %r2, %r10\nadd %r2, -64\nmov %r3, 64\nmov %r4, 0\ncall 69\nmov %r0, 2\nexit\n", NULL},
+	{"fib_lookup is not for socket filters", SOCK, "",
+	 "mov %r2, %r10\nadd %r2, -64\nmov %r3, 64\nmov %r4, 0\ncall 69\nmov %r0, 0\nexit\n",
+	 "not available"},
 	{"trace_vprintk without arguments", XDP, "",
 	 "stw [%r10-8], 10\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 2\nmov %r3, 0\nmov %r4, 0\n"
 	 "call 177\nmov %r0, 2\nexit\n", NULL},
