@@ -40,8 +40,8 @@ static int batch_one(struct batch *b, const struct skep_cbpf_packet *pkt, uint32
 
 	if (b->f->needs_ctx)
 		cbpf_skb_fill(&b->skb, sizeof(b->skb), pkt);
-	b->env.packet = pkt->data;
-	b->env.packet_len = pkt->caplen;
+	b->env.cx->packet = pkt->data;
+	b->env.cx->packet_len = pkt->caplen;
 	if (b->jit)
 		err = jit_run(b->jit, &b->env, NULL, &res);
 	else

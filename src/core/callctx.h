@@ -42,6 +42,11 @@ struct skep_call_ctx {
 	const struct interp_code *tail_code;
 	uint32_t tail_calls;
 	uint64_t rng; /* bpf_get_prandom_u32's state; 0 until first used */
+	/* What legacy LD_ABS/LD_IND read: the runner sets it, and a helper that
+	 * moves the packet (skb_change_head, skb_pull_data...) moves it too, so
+	 * later loads read the packet as it is then, as in the kernel. */
+	const uint8_t *packet;
+	size_t packet_len;
 	/* Maps the run may use (checked runs: the only valid map pointers, their
 	 * values already in regions); ring buffers with reserved samples. */
 	size_t nr_maps;
@@ -66,6 +71,8 @@ static inline void callctx_init(struct skep_call_ctx *cx, struct skep_prog *prog
 	cx->tail_calls = 0;
 	cx->rng = 0;
 	cx->nr_maps = 0;
+	cx->packet = NULL;
+	cx->packet_len = 0;
 }
 
 #endif

@@ -205,14 +205,14 @@ int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 	struct skep_run_result scratch;
 	struct interp_env env = {
 		.stack = stack,
-		.packet = o->packet,
-		.packet_len = o->packet_len,
 		.budget = o->insn_budget ? o->insn_budget : SKEP_DEFAULT_INSN_BUDGET,
 		.cx = &cx,
 		.log = &log,
 	};
 
 	callctx_init(&cx, prog, o->user, o->cpu, &log);
+	cx.packet = o->packet;
+	cx.packet_len = o->packet_len;
 	if (!res)
 		res = &scratch;
 	memset(res, 0, sizeof(*res));
@@ -232,6 +232,60 @@ int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 	if (o->mode == SKEP_EXEC_CHECKED)
 		return interp_run_checked(&prog->code, &env, res);
 	return interp_run(&prog->code, &env, res);
+}
+
+struct prog_repeat {
+	struct skep_prog *prog;
+	const struct skep_run_opts *o;
+	struct skep_call_ctx *cx;
+	prog_before_fn before;
+	void *arg;
+};
+
+static void prog_repeat_before(void *p, struct interp_env *env)
+{
+	struct prog_repeat *r = p;
+
+	callctx_init(r->cx, r->prog, r->o->user, r->o->cpu, env->log);
+	r->cx->packet = r->o->packet;
+	r->cx->packet_len = r->o->packet_len;
+	r->before(r->arg, &r->cx->packet, &r->cx->packet_len);
+}
+
+int prog_run_repeat(struct skep_prog *prog, const struct skep_run_opts *o, uint32_t n,
+		    prog_before_fn before, void *arg, struct skep_run_result *res)
+{
+	struct skep_log log = log_init(o->log_buf, o->log_size);
+	_Alignas(16) uint8_t stack[SKEP_MAX_FRAMES * SKEP_STACK_SIZE];
+	struct skep_call_ctx cx;
+	struct prog_repeat r = {prog, o, &cx, before, arg};
+	struct interp_env env = {
+		.stack = stack,
+		.budget = o->insn_budget ? o->insn_budget : SKEP_DEFAULT_INSN_BUDGET,
+		.cx = &cx,
+		.log = &log,
+	};
+	struct jit_prog *jit;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	res->fault_insn = -1;
+	memcpy(env.args, o->args, sizeof(env.args));
+	if (o->mode == SKEP_EXEC_JIT) {
+		callctx_init(&cx, prog, o->user, o->cpu, &log);
+		err = prog_jit(prog, 0, &jit, &log);
+		if (err)
+			return err;
+		return jit_run_repeat(jit, &env, prog_tail_jit, n, prog_repeat_before, &r, res);
+	}
+	if (o->mode != SKEP_EXEC_INTERP)
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		prog_repeat_before(&r, &env);
+		if ((err = interp_run(&prog->code, &env, res)))
+			return err;
+	}
+	return 0;
 }
 
 void *skep_call_ctx_user(struct skep_call_ctx *cx)

@@ -208,6 +208,8 @@ static void skb_moved(struct hook_skb *s, struct skep_call_ctx *cx)
 {
 	hook_skb_sync(s);
 	hook_region_move(cx, s->data, s->len);
+	cx->packet = s->data; /* later LD_ABS/LD_IND read the packet as it is now */
+	cx->packet_len = s->len;
 }
 
 HELPER_FN(skb_load_bytes)

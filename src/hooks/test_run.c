@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/core.h"
 #include "core/log.h"
 #include "hooks/hooks.h"
 
@@ -23,6 +24,48 @@ static double test_now_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int test_unchecked(const struct skep_run_opts *ro)
+{
+	return ro->mode == SKEP_EXEC_INTERP || ro->mode == SKEP_EXEC_JIT;
+}
+
+/* Repeats of an unchecked run set up once (prog_run_repeat): the hook's
+ * per-run work shrinks to what a run can change. */
+struct test_repeat {
+	struct hook_run run;
+	struct skep_run_opts ro;
+};
+
+static void test_xdp_before(void *arg, const uint8_t **packet, size_t *packet_len)
+{
+	struct test_repeat *t = arg;
+
+	t->run.redirect = (struct hook_redirect){0};
+	hook_xdp_sync(t->run.xdp);
+}
+
+static void test_skb_before(void *arg, const uint8_t **packet, size_t *packet_len)
+{
+	struct test_repeat *t = arg;
+
+	t->run.redirect = (struct hook_redirect){0};
+	hook_skb_sync(t->run.skb);
+	*packet = t->run.skb->data; /* LD_ABS reads skb->data as the run starts */
+	*packet_len = t->run.skb->len;
+}
+
+static int test_repeat(struct skep_prog *prog, struct test_repeat *t, uint32_t n,
+		       prog_before_fn before, struct skep_run_result *res)
+{
+	struct hook_run *outer = hook_current;
+	int err;
+
+	hook_current = &t->run;
+	err = prog_run_repeat(prog, &t->ro, n, before, t, res);
+	hook_current = outer;
+	return err;
 }
 
 /* bpf_ctx_init: a context larger than the struct must be zero beyond it. */
@@ -114,9 +157,18 @@ static int test_run_xdp(struct skep_prog *prog, struct skep_test_run_opts *o,
 	f->md.rx_queue_index = ctx.rx_queue_index;
 	hook_xdp_sync(f);
 	t0 = test_now_ns();
-	for (uint32_t i = 0; i < (o->repeat ? o->repeat : 1); i++)
-		if ((err = skep_xdp_run(prog, f, ro, &res)))
+	if (test_unchecked(ro)) {
+		struct test_repeat t = {.run = {.kind = HOOK_XDP, .xdp = f}};
+		struct skep_run_result r;
+		hook_run_opts(&t.ro, ro, (uint64_t)(uintptr_t)&f->md);
+		if ((err = test_repeat(prog, &t, o->repeat ? o->repeat : 1, test_xdp_before, &r)))
 			goto out;
+		res.action = (uint32_t)r.retval;
+	} else {
+		for (uint32_t i = 0; i < (o->repeat ? o->repeat : 1); i++)
+			if ((err = skep_xdp_run(prog, f, ro, &res)))
+				goto out;
+	}
 	o->ns_per_run = (test_now_ns() - t0) / (o->repeat ? o->repeat : 1);
 	o->retval = res.action;
 	ctx.data = (uint32_t)(f->data - f->data_meta);
@@ -153,9 +205,16 @@ static int test_run_skb(struct skep_prog *prog, struct skep_test_run_opts *o, in
 	if ((err = hook_skb_setup(s, l2, o->data_in, o->data_size_in, have_ctx ? &ctx : NULL, log)))
 		goto out;
 	t0 = test_now_ns();
-	for (uint32_t i = 0; i < (o->repeat ? o->repeat : 1); i++)
-		if ((err = hook_skb_run(prog, s, ro, &res)))
+	if (test_unchecked(ro)) {
+		struct test_repeat t = {.run = {.kind = HOOK_SKB, .skb = s}};
+		hook_run_opts(&t.ro, ro, (uint64_t)(uintptr_t)&s->md);
+		if ((err = test_repeat(prog, &t, o->repeat ? o->repeat : 1, test_skb_before, &res)))
 			goto out;
+	} else {
+		for (uint32_t i = 0; i < (o->repeat ? o->repeat : 1); i++)
+			if ((err = hook_skb_run(prog, s, ro, &res)))
+				goto out;
+	}
 	o->ns_per_run = (test_now_ns() - t0) / (o->repeat ? o->repeat : 1);
 	o->retval = (uint32_t)res.retval;
 	out = s->data;

@@ -97,8 +97,8 @@
 /* Legacy packet loads: out of bounds ends the whole program with r0 = 0. */
 #define LDPKT(ID, T, OFFSET)                                                                 \
 	vmcase(ID) { int64_t o = (OFFSET);                                                   \
-		if (o < 0 || (uint64_t)o + sizeof(T) > env->packet_len) { R[0] = 0; goto out_done; } \
-		R[0] = mem_load_be_##T(env->packet + o); NEXT(); }
+		if (o < 0 || (uint64_t)o + sizeof(T) > env->cx->packet_len) { R[0] = 0; goto out_done; } \
+		R[0] = mem_load_be_##T(env->cx->packet + o); NEXT(); }
 /* clang-format on */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

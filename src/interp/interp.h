@@ -41,8 +41,6 @@ struct interp_code {
 struct interp_env {
 	uint64_t args[5];
 	uint8_t *stack; /* SKEP_MAX_FRAMES * SKEP_STACK_SIZE bytes */
-	const uint8_t *packet;
-	size_t packet_len;
 	uint64_t budget;
 	struct skep_call_ctx *cx;
 	struct skep_log *log;

@@ -59,10 +59,19 @@ typedef const struct jit_prog *(*jit_tail_fn)(struct skep_prog *prog, int checke
 int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
 	    struct skep_run_result *res);
 
+/* n runs on one environment, set up once (test-run's repeats): before(arg,
+ * env) comes ahead of each run and may change what changes between runs
+ * (the call context, its packet included).  Stops at the first run
+ * that fails; *res is the last run's. */
+int jit_run_repeat(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
+		   uint32_t n, void (*before)(void *arg, struct interp_env *env), void *arg,
+		   struct skep_run_result *res);
+
 /* Many runs of unchecked code in one call, one per item of an array: item
  * k sits stride bytes after item k-1 and holds the address (a pointer) and
  * length (a size_t) of the data that legacy packet loads read, at data_off
- * and len_off; every other part of env is the same for all runs.  The low
+ * and len_off (they become env->cx's packet); every other part of env is the
+ * same for all runs.  The low
  * 32 bits of each run's r0 go to verdicts[k].  0 when all ran; otherwise the
  * error of the run that stopped, *done its index (*done = n when all ran). */
 int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void *items,

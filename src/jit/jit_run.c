@@ -140,8 +140,6 @@ static void jit_run_init(struct jit_run *r, const struct jit_prog *jit,
 	/* every prologue, the entry function's too, moves r10 down one frame */
 	r->stack_top = (uint64_t)(uintptr_t)(top + SKEP_STACK_SIZE);
 	r->stack_limit = (uint64_t)(uintptr_t)(env->stack + SKEP_STACK_SIZE);
-	r->packet = (uint64_t)(uintptr_t)env->packet;
-	r->packet_len = env->packet_len;
 	r->cx = (uint64_t)(uintptr_t)env->cx;
 	r->budget = env->budget;
 	r->status = JIT_STOP_NONE;
@@ -178,6 +176,32 @@ int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void
 	jit->batch_entry(&run);
 	*done = (size_t)((run.batch_cur - (uint64_t)(uintptr_t)items) / stride);
 	return run.status == JIT_STOP_NONE ? 0 : jit_stopped(&run, env, &res);
+}
+
+int jit_run_repeat(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail, uint32_t n,
+		   void (*before)(void *arg, struct interp_env *env), void *arg,
+		   struct skep_run_result *res)
+{
+	struct jit_run run;
+
+	if (env->entry >= jit->len || !jit->isa->is_func_start[env->entry]) {
+		log_printf(env->log, "insn %u: not the start of a function", env->entry);
+		return -EINVAL;
+	}
+	jit_run_init(&run, jit, env, tail);
+	for (uint32_t i = 0; i < n; i++) {
+		before(arg, env);
+		/* what a run changes of the jit_run */
+		run.budget = env->budget;
+		run.cur = NULL;
+		res->retval = jit->entry(&run);
+		if (jit->checked)
+			res->insns = env->budget - run.budget;
+		if (run.status != JIT_STOP_NONE)
+			return jit_stopped(&run, env, res);
+	}
+	res->fault_insn = -1;
+	return 0;
 }
 
 int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,

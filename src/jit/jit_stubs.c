@@ -117,14 +117,15 @@ void jit_emit_batch_prefetch(struct x86_buf *e, int cur)
 void jit_emit_batch_item(struct x86_buf *e)
 {
 	jit_emit_batch_prefetch(e, JIT_T0);
+	x86_load(e, 8, JIT_T2, JIT_RUN, JIT_RUN_OFF(cx));
 	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_data_off));
 	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
 	x86_load(e, 8, JIT_T1, JIT_T1, 0);
-	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet), JIT_T1);
+	x86_store(e, 8, JIT_T2, (int32_t)offsetof(struct skep_call_ctx, packet), JIT_T1);
 	x86_load(e, 8, JIT_T1, JIT_RUN, JIT_RUN_OFF(batch_len_off));
 	x86_alu_rr(e, 8, X86_ADD, JIT_T1, JIT_T0);
 	x86_load(e, 8, JIT_T1, JIT_T1, 0);
-	x86_store(e, 8, JIT_RUN, JIT_RUN_OFF(packet_len), JIT_T1);
+	x86_store(e, 8, JIT_T2, (int32_t)offsetof(struct skep_call_ctx, packet_len), JIT_T1);
 }
 
 /* uint64_t batch_entry(struct jit_run *run): the program once per item, as

@@ -83,7 +83,8 @@ struct jit_run {
 	uint64_t args[5];     /* r1-r5 at entry */
 	uint64_t stack_top;   /* r10 of the entry frame + 512 (every prologue subtracts 512) */
 	uint64_t stack_limit; /* a call from a frame whose r10 is at or below this nests too deep */
-	uint64_t packet;      /* legacy LD_ABS/LD_IND data */
+	uint64_t packet; /* the fused batch loop's legacy LD_ABS/LD_IND data; elsewhere
+			  * the code reads the call context's (helpers move it) */
 	uint64_t packet_len;
 	uint64_t cx;	    /* struct skep_call_ctx *: helper argument 6, checked regions */
 	uint64_t budget;    /* checked: instructions left */
@@ -214,8 +215,8 @@ void jit_emit_trampoline(struct jit_state *s);
 /* The batch trampoline, right after the other; returns its offset. */
 size_t jit_emit_batch_trampoline(struct jit_state *s);
 void jit_emit_stubs(struct jit_state *s);
-/* Shared by both batch loops: T0 = the current item; prefetch the data of
- * the one JIT_BATCH_AHEAD on and set the run's packet from this one. */
+/* The plain batch loop's: T0 = the current item; prefetch the data of the
+ * one JIT_BATCH_AHEAD on and set the call context's packet from this one. */
 void jit_emit_batch_item(struct x86_buf *e);
 /* Prefetch the data of the item JIT_BATCH_AHEAD after the one at `cur`. */
 void jit_emit_batch_prefetch(struct x86_buf *e, int cur);

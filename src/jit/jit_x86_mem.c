@@ -9,6 +9,7 @@
  * x86 is TSO: ordinary loads already have acquire and ordinary stores
  * release semantics, so load-acquire and store-release are plain moves.
  */
+#include "core/callctx.h"
 #include "jit/jit_x86.h"
 
 static void jit_check(struct jit_state *s, int base, int16_t off, int size, enum jit_stub stub)
@@ -130,41 +131,61 @@ static void jit_ldpkt_value(struct x86_buf *e, int sz, int base, int32_t disp)
 }
 
 /* The fused batch loop may hold the packet and its length in registers the
- * program never names (jit_fuse.c); elsewhere they are in the jit_run. */
+ * program never names (jit_fuse.c). */
 static int jit_pkt_in_regs(const struct jit_state *s)
 {
 	return s->fuse.on && s->fuse.pkt_reg >= 0;
+}
+
+/* Where the legacy packet is: the fused loop's jit_run fields (its code has
+ * no calls, so nothing moves the packet), else the call context's, which
+ * helpers move (T2 = the context).  Returns the base register. */
+static int jit_pkt_base(struct jit_state *s, int32_t *data_off, int32_t *len_off)
+{
+	if (s->fuse.on) {
+		*data_off = JIT_RUN_OFF(packet);
+		*len_off = JIT_RUN_OFF(packet_len);
+		return JIT_RUN;
+	}
+	x86_load(&s->e, 8, JIT_T2, JIT_RUN, JIT_RUN_OFF(cx));
+	*data_off = (int32_t)offsetof(struct skep_call_ctx, packet);
+	*len_off = (int32_t)offsetof(struct skep_call_ctx, packet_len);
+	return JIT_T2;
 }
 
 /* LD_ABS with a constant offset: its bounds are partly known at compile time. */
 static void jit_emit_ldabs(struct jit_state *s, int sz, int32_t imm)
 {
 	struct x86_buf *e = &s->e;
+	int64_t end = (int64_t)imm + sz;
+	int32_t data_off, len_off;
+	int base;
 
 	if (imm < 0) {
 		jit_stub_jmp(s, JIT_STUB_PKT_OOB);
 		return;
 	}
 	if (jit_pkt_in_regs(s)) {
-		if ((int64_t)imm + sz <= INT32_MAX) {
-			x86_alu_ri(e, 8, X86_CMP, s->fuse.len_reg, imm + sz);
+		if (end <= INT32_MAX) {
+			x86_alu_ri(e, 8, X86_CMP, s->fuse.len_reg, (int32_t)end);
 		} else {
-			x86_mov_ri32(e, JIT_T1, (uint32_t)((int64_t)imm + sz));
+			x86_mov_ri32(e, JIT_T1, (uint32_t)end);
 			x86_alu_rr(e, 8, X86_CMP, s->fuse.len_reg, JIT_T1);
 		}
 		jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
 		jit_ldpkt_value(e, sz, s->fuse.pkt_reg, imm);
 		return;
 	}
-	if ((int64_t)imm + sz <= INT32_MAX) {
-		x86_alu_mi(e, 8, X86_CMP, JIT_RUN, JIT_RUN_OFF(packet_len), imm + sz);
+	base = jit_pkt_base(s, &data_off, &len_off);
+	if (end <= INT32_MAX) {
+		x86_alu_mi(e, 8, X86_CMP, base, len_off, (int32_t)end);
 	} else {
-		x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet_len));
-		x86_mov_ri32(e, JIT_T1, (uint32_t)((int64_t)imm + sz)); /* fits: imm < 2^31 */
+		x86_load(e, 8, JIT_T0, base, len_off);
+		x86_mov_ri32(e, JIT_T1, (uint32_t)end); /* fits: imm < 2^31 */
 		x86_alu_rr(e, 8, X86_CMP, JIT_T0, JIT_T1);
 	}
 	jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
-	x86_load(e, 8, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet));
+	x86_load(e, 8, JIT_T0, base, data_off);
 	jit_ldpkt_value(e, sz, JIT_T0, imm);
 }
 
@@ -173,6 +194,8 @@ void jit_emit_ldpkt(struct jit_state *s, const struct isa_insn *in)
 	const struct isa_op *op = &isa_ops[in->op];
 	int sz = isa_mem_size(op->code);
 	struct x86_buf *e = &s->e;
+	int32_t data_off = 0, len_off = 0;
+	int base = -1;
 
 	if (op->form == ISA_FORM_LD_ABS && !s->harden) {
 		jit_emit_ldabs(s, sz, in->imm);
@@ -192,14 +215,16 @@ void jit_emit_ldpkt(struct jit_state *s, const struct isa_insn *in)
 	x86_test_rr(e, 8, JIT_T1, JIT_T1);
 	jit_stub_jcc(s, X86_CC_S, JIT_STUB_PKT_OOB);
 	x86_lea(e, JIT_T0, JIT_T1, sz);
-	if (jit_pkt_in_regs(s))
+	if (!jit_pkt_in_regs(s))
+		base = jit_pkt_base(s, &data_off, &len_off);
+	if (base < 0)
 		x86_alu_rr(e, 8, X86_CMP, JIT_T0, s->fuse.len_reg);
 	else
-		x86_alu_rm(e, 8, X86_CMP, JIT_T0, JIT_RUN, JIT_RUN_OFF(packet_len));
+		x86_alu_rm(e, 8, X86_CMP, JIT_T0, base, len_off);
 	jit_stub_jcc(s, X86_CC_A, JIT_STUB_PKT_OOB);
-	if (jit_pkt_in_regs(s))
+	if (base < 0)
 		x86_alu_rr(e, 8, X86_ADD, JIT_T1, s->fuse.pkt_reg);
 	else
-		x86_alu_rm(e, 8, X86_ADD, JIT_T1, JIT_RUN, JIT_RUN_OFF(packet));
+		x86_alu_rm(e, 8, X86_ADD, JIT_T1, base, data_off);
 	jit_ldpkt_value(e, sz, JIT_T1, 0);
 }

@@ -29,6 +29,7 @@ struct ht_prog {
 	struct bpf_object *kobj; /* NULL when the kernel is not used */
 	int kfd;
 	uint32_t type;
+	uint32_t repeat; /* runs per test run on both sides (0: 1): each sees the last's packet */
 };
 
 static inline int ht_open(struct ht_prog *p, const char *example, const char *name,
@@ -116,7 +117,7 @@ static inline void ht_run_skep(struct ht_prog *p, enum skep_exec_mode mode, cons
 		.data_out = o->data, .data_size_out = sizeof(o->data), .ctx_in = ctx,
 		.ctx_size_in = ctx_len, .ctx_out = ctx ? o->ctx : NULL,
 		.ctx_size_out = ctx ? sizeof(o->ctx) : 0, .mode = mode, .log_buf = log,
-		.log_size = sizeof(log),
+		.log_size = sizeof(log), .repeat = p->repeat ? p->repeat : 1,
 	};
 
 	o->err = skep_prog_test_run(p->sprog, &t);
@@ -131,7 +132,7 @@ static inline void ht_run_kernel(struct ht_prog *p, const void *pkt, uint32_t le
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = len,
 		    .data_out = o->data, .data_size_out = sizeof(o->data), .ctx_in = ctx,
 		    .ctx_size_in = ctx_len, .ctx_out = ctx ? o->ctx : NULL,
-		    .ctx_size_out = ctx ? sizeof(o->ctx) : 0, .repeat = 1);
+		    .ctx_size_out = ctx ? sizeof(o->ctx) : 0, .repeat = p->repeat ? p->repeat : 1);
 
 	o->err = bpf_prog_test_run_opts(p->kfd, &t) ? -errno : 0;
 	o->retval = t.retval;

@@ -153,8 +153,8 @@ static int run_interp(struct skep_prog *prog, struct state *st, const struct ite
 
 	for (int i = 0; i < NR_ITEMS; i++) {
 		struct skep_run_result res = {.fault_insn = -1};
-		env.packet = items[i].data;
-		env.packet_len = items[i].len;
+		cx.packet = items[i].data;
+		cx.packet_len = items[i].len;
 		if (interp_run(&prog->code, &env, &res))
 			return -1;
 		st->r0[i] = (uint32_t)res.retval;
