@@ -155,6 +155,15 @@ static void jit_run_init(struct jit_run *r, const struct jit_prog *jit,
 	memcpy(r->args, env->args, sizeof(r->args));
 }
 
+/* A run starts at a function's first slot (the main one, or a callback's). */
+static int jit_entry_ok(const struct jit_prog *jit, struct interp_env *env)
+{
+	if (env->entry < jit->len && jit->isa->is_func_start[env->entry])
+		return 1;
+	log_printf(env->log, "insn %u: not the start of a function", env->entry);
+	return 0;
+}
+
 int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void *items,
 		  size_t n, size_t stride, size_t data_off, size_t len_off, uint32_t *verdicts,
 		  size_t *done)
@@ -184,10 +193,8 @@ int jit_run_repeat(const struct jit_prog *jit, struct interp_env *env, jit_tail_
 {
 	struct jit_run run;
 
-	if (env->entry >= jit->len || !jit->isa->is_func_start[env->entry]) {
-		log_printf(env->log, "insn %u: not the start of a function", env->entry);
+	if (!jit_entry_ok(jit, env))
 		return -EINVAL;
-	}
 	jit_run_init(&run, jit, env, tail);
 	for (uint32_t i = 0; i < n; i++) {
 		before(arg, env);
@@ -209,10 +216,8 @@ int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail
 {
 	struct jit_run run;
 
-	if (env->entry >= jit->len || !jit->isa->is_func_start[env->entry]) {
-		log_printf(env->log, "insn %u: not the start of a function", env->entry);
+	if (!jit_entry_ok(jit, env))
 		return -EINVAL;
-	}
 	jit_run_init(&run, jit, env, tail);
 	res->retval = jit->entry(&run);
 	if (jit->checked)
