@@ -114,6 +114,22 @@ struct skep_xdp_result {
 SKEP_API int skep_xdp_run(struct skep_prog *prog, struct skep_xdp_frame *f,
 			  const struct skep_run_opts *opts, struct skep_xdp_result *res);
 
+/* Run prog on packet after packet in one frame, with the run's set-up done
+ * once (for a small program skep_xdp_run's set-up costs as much as the
+ * program).  next(arg, f) puts the next packet into the frame
+ * (skep_xdp_frame_set) and returns 1, 0 when there are no more, or a
+ * negative errno, which ends the loop and is returned; after each run,
+ * done(arg, f, res) sees its result before next() refills the frame.  A run
+ * that fails ends the loop with its error and without done(): call again to
+ * go on with the next packet.  Checked modes go through skep_xdp_run per
+ * packet.  0 when next() said there are no more. */
+SKEP_API int skep_xdp_run_each(struct skep_prog *prog, struct skep_xdp_frame *f,
+			       const struct skep_run_opts *opts,
+			       int (*next)(void *arg, struct skep_xdp_frame *f),
+			       void (*done)(void *arg, struct skep_xdp_frame *f,
+					    const struct skep_xdp_result *res),
+			       void *arg);
+
 /* Names: "XDP_PASS", "TC_ACT_SHOT"..., or NULL for a value with no name. */
 SKEP_API const char *skep_xdp_action_name(uint32_t action);
 SKEP_API const char *skep_tc_action_name(int32_t action);

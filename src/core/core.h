@@ -41,18 +41,22 @@ struct skep_prog {
 	pthread_mutex_t jit_lock;
 };
 
-/* Before each of prog_run_repeat()'s runs: what changes between runs (a
- * hook's context fields; the packet legacy loads read, which may move). */
-typedef void (*prog_before_fn)(void *arg, const uint8_t **packet, size_t *packet_len);
+/* Ahead of each of prog_run_each()'s runs: prev is the last run's result
+ * (NULL at first).  Brings up to date what changes between runs (a hook's
+ * context fields; the packet legacy loads read, which may move) and returns
+ * nonzero to run again, 0 to stop. */
+typedef int (*prog_step_fn)(void *arg, const struct skep_run_result *prev,
+			    const uint8_t **packet, size_t *packet_len);
 
-/* n runs of an unchecked mode (SKEP_EXEC_INTERP, SKEP_EXEC_JIT) with
- * skep_prog_run()'s set-up done once, as BPF_PROG_TEST_RUN repeats a
- * program (a per-run set-up costs more than a small program).  Each run
- * gets a fresh call context and registers; the stack and memory carry over,
- * as they do between skep_prog_run() calls.  Stops at the first failed run;
- * *res is the last run's.  -EINVAL for the checked modes. */
-int prog_run_repeat(struct skep_prog *prog, const struct skep_run_opts *o, uint32_t n,
-		    prog_before_fn before, void *arg, struct skep_run_result *res);
+/* Runs of an unchecked mode (SKEP_EXEC_INTERP, SKEP_EXEC_JIT) while step()
+ * says so, with skep_prog_run()'s set-up done once: BPF_PROG_TEST_RUN's
+ * repeats, a capture's packets (a per-run set-up costs more than a small
+ * program).  Each run gets a fresh call context and registers; the stack and
+ * memory carry over, as they do between skep_prog_run() calls.  Stops at the
+ * first failed run, with its error (step() does not see that run); *res is
+ * the last run's.  -EINVAL for the checked modes. */
+int prog_run_each(struct skep_prog *prog, const struct skep_run_opts *o, prog_step_fn step,
+		  void *arg, struct skep_run_result *res);
 
 /* The function registered for a helper id, or NULL. */
 skep_helper_fn vm_helper_lookup(const struct skep_vm *vm, uint64_t id);

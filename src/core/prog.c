@@ -236,31 +236,31 @@ int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 	return interp_run(&prog->code, &env, res);
 }
 
-struct prog_repeat {
+struct prog_each {
 	struct skep_prog *prog;
 	const struct skep_run_opts *o;
 	struct skep_call_ctx *cx;
-	prog_before_fn before;
+	prog_step_fn step;
 	void *arg;
 };
 
-static void prog_repeat_before(void *p, struct interp_env *env)
+static int prog_each_step(void *p, struct interp_env *env, const struct skep_run_result *prev)
 {
-	struct prog_repeat *r = p;
+	struct prog_each *r = p;
 
 	callctx_init(r->cx, r->prog, r->o->user, r->o->cpu, env->log);
 	r->cx->packet = r->o->packet;
 	r->cx->packet_len = r->o->packet_len;
-	r->before(r->arg, &r->cx->packet, &r->cx->packet_len);
+	return r->step(r->arg, prev, &r->cx->packet, &r->cx->packet_len);
 }
 
-int prog_run_repeat(struct skep_prog *prog, const struct skep_run_opts *o, uint32_t n,
-		    prog_before_fn before, void *arg, struct skep_run_result *res)
+int prog_run_each(struct skep_prog *prog, const struct skep_run_opts *o, prog_step_fn step,
+		  void *arg, struct skep_run_result *res)
 {
 	struct skep_log log = log_init(o->log_buf, o->log_size);
 	_Alignas(16) uint8_t stack[SKEP_MAX_FRAMES * SKEP_STACK_SIZE];
 	struct skep_call_ctx cx;
-	struct prog_repeat r = {prog, o, &cx, before, arg};
+	struct prog_each r = {prog, o, &cx, step, arg};
 	struct interp_env env = {
 		.stack = stack,
 		.budget = o->insn_budget ? o->insn_budget : SKEP_DEFAULT_INSN_BUDGET,
@@ -278,15 +278,13 @@ int prog_run_repeat(struct skep_prog *prog, const struct skep_run_opts *o, uint3
 		err = prog_jit(prog, 0, &jit, &log);
 		if (err)
 			return err;
-		return jit_run_repeat(jit, &env, prog_tail_jit, n, prog_repeat_before, &r, res);
+		return jit_run_each(jit, &env, prog_tail_jit, prog_each_step, &r, res);
 	}
 	if (o->mode != SKEP_EXEC_INTERP)
 		return -EINVAL;
-	for (uint32_t i = 0; i < n; i++) {
-		prog_repeat_before(&r, &env);
+	for (const struct skep_run_result *prev = NULL; prog_each_step(&r, &env, prev); prev = res)
 		if ((err = interp_run(&prog->code, &env, res)))
 			return err;
-	}
 	return 0;
 }
 

@@ -31,39 +31,53 @@ static int test_unchecked(const struct skep_run_opts *ro)
 	return ro->mode == SKEP_EXEC_INTERP || ro->mode == SKEP_EXEC_JIT;
 }
 
-/* Repeats of an unchecked run set up once (prog_run_repeat): the hook's
- * per-run work shrinks to what a run can change. */
+/* Repeats are set up once (skep_xdp_run_each, prog_run_each), as the
+ * kernel's are: a run's figure is then the program's, not skep's set-up.
+ * Each repeat runs on the packet the last left. */
 struct test_repeat {
-	struct hook_run run;
-	struct skep_run_opts ro;
+	uint32_t left;
+	struct skep_xdp_result res; /* XDP: the last run's */
+	struct hook_run run;	    /* skb */
 };
 
-static void test_xdp_before(void *arg, const uint8_t **packet, size_t *packet_len)
+static int test_xdp_next(void *arg, struct skep_xdp_frame *f)
 {
 	struct test_repeat *t = arg;
 
-	t->run.redirect = (struct hook_redirect){0};
-	hook_xdp_sync(t->run.xdp);
+	return t->left ? (t->left--, 1) : 0;
 }
 
-static void test_skb_before(void *arg, const uint8_t **packet, size_t *packet_len)
+static void test_xdp_done(void *arg, struct skep_xdp_frame *f, const struct skep_xdp_result *res)
+{
+	((struct test_repeat *)arg)->res = *res;
+}
+
+static int test_skb_step(void *arg, const struct skep_run_result *prev, const uint8_t **packet,
+			 size_t *packet_len)
 {
 	struct test_repeat *t = arg;
 
+	if (!t->left)
+		return 0;
+	t->left--;
 	t->run.redirect = (struct hook_redirect){0};
 	hook_skb_sync(t->run.skb);
 	*packet = t->run.skb->data; /* LD_ABS reads skb->data as the run starts */
 	*packet_len = t->run.skb->len;
+	return 1;
 }
 
-static int test_repeat(struct skep_prog *prog, struct test_repeat *t, uint32_t n,
-		       prog_before_fn before, struct skep_run_result *res)
+static int test_skb_repeat(struct skep_prog *prog, struct hook_skb *s, uint32_t n,
+			   const struct skep_run_opts *opts, struct skep_run_result *res)
 {
+	struct test_repeat t = {.left = n, .run = {.kind = HOOK_SKB, .skb = s}};
 	struct hook_run *outer = hook_current;
+	struct skep_run_opts ro;
 	int err;
 
-	hook_current = &t->run;
-	err = prog_run_repeat(prog, &t->ro, n, before, t, res);
+	hook_run_opts(&ro, opts, (uint64_t)(uintptr_t)&s->md);
+	hook_current = &t.run;
+	err = prog_run_each(prog, &ro, test_skb_step, &t, res);
 	hook_current = outer;
 	return err;
 }
@@ -157,17 +171,11 @@ static int test_run_xdp(struct skep_prog *prog, struct skep_test_run_opts *o,
 	f->md.rx_queue_index = ctx.rx_queue_index;
 	hook_xdp_sync(f);
 	t0 = test_now_ns();
-	if (test_unchecked(ro)) {
-		struct test_repeat t = {.run = {.kind = HOOK_XDP, .xdp = f}};
-		struct skep_run_result r;
-		hook_run_opts(&t.ro, ro, (uint64_t)(uintptr_t)&f->md);
-		if ((err = test_repeat(prog, &t, o->repeat ? o->repeat : 1, test_xdp_before, &r)))
+	{
+		struct test_repeat t = {.left = o->repeat ? o->repeat : 1};
+		if ((err = skep_xdp_run_each(prog, f, ro, test_xdp_next, test_xdp_done, &t)))
 			goto out;
-		res.action = (uint32_t)r.retval;
-	} else {
-		for (uint32_t i = 0; i < (o->repeat ? o->repeat : 1); i++)
-			if ((err = skep_xdp_run(prog, f, ro, &res)))
-				goto out;
+		res = t.res;
 	}
 	o->ns_per_run = (test_now_ns() - t0) / (o->repeat ? o->repeat : 1);
 	o->retval = res.action;
@@ -206,9 +214,7 @@ static int test_run_skb(struct skep_prog *prog, struct skep_test_run_opts *o, in
 		goto out;
 	t0 = test_now_ns();
 	if (test_unchecked(ro)) {
-		struct test_repeat t = {.run = {.kind = HOOK_SKB, .skb = s}};
-		hook_run_opts(&t.ro, ro, (uint64_t)(uintptr_t)&s->md);
-		if ((err = test_repeat(prog, &t, o->repeat ? o->repeat : 1, test_skb_before, &res)))
+		if ((err = test_skb_repeat(prog, s, o->repeat ? o->repeat : 1, ro, &res)))
 			goto out;
 	} else {
 		for (uint32_t i = 0; i < (o->repeat ? o->repeat : 1); i++)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
 #include "core/log.h"
 #include "helpers/helpers.h"
 #include "hooks/hook_helpers.h"
@@ -66,6 +67,20 @@ int skep_xdp_frame_set(struct skep_xdp_frame *f, const void *data, size_t len,
 	return 0;
 }
 
+/* What a run left: its verdict and the frame as the program left it. */
+static void xdp_result(const struct skep_xdp_frame *f, const struct hook_run *run,
+		       uint64_t retval, struct skep_xdp_result *res)
+{
+	res->action = (uint32_t)retval;
+	res->data = f->data;
+	res->len = (uint32_t)(f->data_end - f->data);
+	res->meta_len = (uint32_t)(f->data - f->data_meta);
+	res->redirect = res->action == XDP_REDIRECT ? run->redirect.kind : SKEP_REDIRECT_NONE;
+	res->redirect_target = run->redirect.target;
+	res->redirect_key = run->redirect.key;
+	res->redirect_map = run->redirect.map;
+}
+
 int skep_xdp_run(struct skep_prog *prog, struct skep_xdp_frame *f,
 		 const struct skep_run_opts *opts, struct skep_xdp_result *res)
 {
@@ -94,15 +109,77 @@ int skep_xdp_run(struct skep_prog *prog, struct skep_xdp_frame *f,
 	hook_current = outer;
 	if (err)
 		return err;
-	res->action = (uint32_t)r.retval;
-	res->data = f->data;
-	res->len = (uint32_t)(f->data_end - f->data);
-	res->meta_len = (uint32_t)(f->data - f->data_meta);
-	res->redirect = res->action == XDP_REDIRECT ? run.redirect.kind : SKEP_REDIRECT_NONE;
-	res->redirect_target = run.redirect.target;
-	res->redirect_key = run.redirect.key;
-	res->redirect_map = run.redirect.map;
+	xdp_result(f, &run, r.retval, res);
 	return 0;
+}
+
+/* skep_xdp_run_each: the caller's callbacks around prog_run_each(). */
+struct xdp_each {
+	struct hook_run run;
+	int (*next)(void *arg, struct skep_xdp_frame *f);
+	void (*done)(void *arg, struct skep_xdp_frame *f, const struct skep_xdp_result *res);
+	void *arg;
+	int err; /* what next() ended with, if it was an error */
+};
+
+static int xdp_each_step(void *p, const struct skep_run_result *prev, const uint8_t **packet,
+			 size_t *packet_len)
+{
+	struct xdp_each *x = p;
+	struct skep_xdp_frame *f = x->run.xdp;
+	struct skep_xdp_result res;
+	int more;
+
+	if (prev) {
+		xdp_result(f, &x->run, prev->retval, &res);
+		x->done(x->arg, f, &res);
+	}
+	if ((more = x->next(x->arg, f)) <= 0) {
+		x->err = more;
+		return 0;
+	}
+	x->run.redirect = (struct hook_redirect){0};
+	hook_xdp_sync(f);
+	return 1;
+}
+
+/* Checked runs register the frame's regions: each goes through skep_xdp_run. */
+static int xdp_each_checked(struct skep_prog *prog, struct skep_xdp_frame *f,
+			    const struct skep_run_opts *opts, struct xdp_each *x)
+{
+	struct skep_xdp_result res;
+	int more, err;
+
+	while ((more = x->next(x->arg, f)) > 0) {
+		if ((err = skep_xdp_run(prog, f, opts, &res)))
+			return err;
+		x->done(x->arg, f, &res);
+	}
+	return more;
+}
+
+int skep_xdp_run_each(struct skep_prog *prog, struct skep_xdp_frame *f,
+		      const struct skep_run_opts *opts,
+		      int (*next)(void *arg, struct skep_xdp_frame *f),
+		      void (*done)(void *arg, struct skep_xdp_frame *f,
+				   const struct skep_xdp_result *res),
+		      void *arg)
+{
+	struct xdp_each x = {.run = {.kind = HOOK_XDP, .xdp = f}, next, done, arg, 0};
+	struct hook_run *outer = hook_current;
+	struct skep_run_opts ro;
+	struct skep_run_result r;
+	int err;
+
+	if (!prog || !f || !next || !done)
+		return -EINVAL;
+	hook_run_opts(&ro, opts, (uint64_t)(uintptr_t)&f->md);
+	if (ro.mode != SKEP_EXEC_INTERP && ro.mode != SKEP_EXEC_JIT)
+		return xdp_each_checked(prog, f, opts, &x);
+	hook_current = &x.run;
+	err = prog_run_each(prog, &ro, xdp_each_step, &x, &r);
+	hook_current = outer;
+	return err ? err : x.err;
 }
 
 struct skep_xdp_frame *hook_xdp_of(uint64_t r1, struct skep_call_ctx *cx, const char *helper)

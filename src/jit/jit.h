@@ -59,13 +59,14 @@ typedef const struct jit_prog *(*jit_tail_fn)(struct skep_prog *prog, int checke
 int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
 	    struct skep_run_result *res);
 
-/* n runs on one environment, set up once (test-run's repeats): before(arg,
- * env) comes ahead of each run and may change what changes between runs
- * (the call context, its packet included).  Stops at the first run
- * that fails; *res is the last run's. */
-int jit_run_repeat(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
-		   uint32_t n, void (*before)(void *arg, struct interp_env *env), void *arg,
-		   struct skep_run_result *res);
+/* Runs on one environment, set up once (test-run's repeats, a capture's
+ * packets), while step(arg, env, prev) returns nonzero: it comes ahead of
+ * each run, sees the last run's result (prev; NULL at first) and may change
+ * what changes between runs (the call context, its packet included).
+ * Stops at the first run that fails, with its error; *res is the last run's. */
+int jit_run_each(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
+		 int (*step)(void *arg, struct interp_env *env, const struct skep_run_result *prev),
+		 void *arg, struct skep_run_result *res);
 
 /* Many runs of unchecked code in one call, one per item of an array: item
  * k sits stride bytes after item k-1 and holds the address (a pointer) and

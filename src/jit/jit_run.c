@@ -187,17 +187,16 @@ int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void
 	return run.status == JIT_STOP_NONE ? 0 : jit_stopped(&run, env, &res);
 }
 
-int jit_run_repeat(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail, uint32_t n,
-		   void (*before)(void *arg, struct interp_env *env), void *arg,
-		   struct skep_run_result *res)
+int jit_run_each(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
+		 int (*step)(void *arg, struct interp_env *env, const struct skep_run_result *prev),
+		 void *arg, struct skep_run_result *res)
 {
 	struct jit_run run;
 
 	if (!jit_entry_ok(jit, env))
 		return -EINVAL;
 	jit_run_init(&run, jit, env, tail);
-	for (uint32_t i = 0; i < n; i++) {
-		before(arg, env);
+	for (const struct skep_run_result *prev = NULL; step(arg, env, prev); prev = res) {
 		/* what a run changes of the jit_run */
 		run.budget = env->budget;
 		run.cur = NULL;

@@ -69,6 +69,8 @@ struct xdp_worker {
 	/* The clock runs from the end of the first packet, whose run compiles
 	 * the JIT code, to the end of the last. */
 	double t_first, t_end;
+	size_t next; /* the packet to run next; cur: the one in the frame */
+	size_t cur;
 	char err[512];
 };
 
@@ -212,41 +214,57 @@ static void xdp_note_target(struct xdp_worker *w, const struct skep_xdp_result *
 
 static double xdp_now(void);
 
+/* skep_xdp_run_each's callbacks: the worker's next packet into the frame
+ * (those no frame holds are counted invalid), and a run's verdict. */
+static int xdp_worker_next(void *arg, struct skep_xdp_frame *f)
+{
+	struct xdp_worker *w = arg;
+
+	for (; w->next < w->hi; w->next++) {
+		const struct cli_packet *p = &w->pk[w->next];
+		if (!skep_xdp_frame_set(f, p->data, p->len, 1, 0)) {
+			w->cur = w->next++;
+			return 1;
+		}
+		w->invalid++;
+	}
+	return 0;
+}
+
+static void xdp_worker_done(void *arg, struct skep_xdp_frame *f, const struct skep_xdp_result *r)
+{
+	struct xdp_worker *w = arg;
+
+	if (w->cur == w->lo)
+		w->t_first = xdp_now();
+	if (r->action >= XDP_NR_ACTIONS) {
+		w->count[XDP_NR_ACTIONS]++;
+		return;
+	}
+	w->count[r->action]++;
+	if (r->action == XDP_REDIRECT)
+		xdp_note_target(w, r);
+	if (w->a->out[r->action] &&
+	    xdp_buf_put(&w->out[r->action], (uint32_t)w->cur, r->data, r->len))
+		w->failed++;
+}
+
 static void *xdp_worker_main(void *arg)
 {
 	struct xdp_worker *w = arg;
 	struct skep_xdp_frame *f;
 	struct skep_run_opts ro = {.sz = sizeof(ro), .mode = w->a->mode, .cpu = w->cpu,
 				   .log_buf = w->err, .log_size = sizeof(w->err)};
-	struct skep_xdp_result r;
 
 	if (skep_xdp_frame_new(&f)) {
 		snprintf(w->err, sizeof(w->err), "out of low memory for a frame");
 		w->failed = w->hi - w->lo;
 		return NULL;
 	}
-	for (size_t i = w->lo; i < w->hi; i++) {
-		const struct cli_packet *p = &w->pk[i];
-		if (skep_xdp_frame_set(f, p->data, p->len, 1, 0)) {
-			w->invalid++;
-			continue;
-		}
-		if (skep_xdp_run(w->prog, f, &ro, &r)) {
-			w->failed++;
-			continue;
-		}
-		if (r.action >= XDP_NR_ACTIONS) {
-			w->count[XDP_NR_ACTIONS]++;
-			continue;
-		}
-		w->count[r.action]++;
-		if (r.action == XDP_REDIRECT)
-			xdp_note_target(w, &r);
-		if (w->a->out[r.action] && xdp_buf_put(&w->out[r.action], (uint32_t)i, r.data, r.len))
-			w->failed++;
-		if (i == w->lo)
-			w->t_first = xdp_now();
-	}
+	/* A failed run ends the loop: count it and go on from the next packet. */
+	for (w->next = w->lo;
+	     skep_xdp_run_each(w->prog, f, &ro, xdp_worker_next, xdp_worker_done, w);)
+		w->failed++;
 	w->t_end = xdp_now();
 	skep_xdp_frame_free(f);
 	return NULL;
