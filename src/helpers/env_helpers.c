@@ -223,6 +223,6 @@ HELPER_FN(fib_lookup)
 		return (uint64_t)-22; /* -EINVAL */
 	memcpy(&family, (const uint8_t *)(uintptr_t)r2, 1);
 	if (family != 2 && family != 10) /* AF_INET, AF_INET6 */
-		return (uint64_t)-97;    /* -EAFNOSUPPORT */
+		return (uint64_t)-97; /* -EAFNOSUPPORT */
 	return BPF_FIB_LKUP_RET_NOT_FWDED;
 }
