@@ -41,9 +41,12 @@ struct skep_verify_opts {
 	void *source_arg;
 	/* Raw programs (BPF_PROG_TYPE_UNSPEC): r1 points at this many bytes and
 	 * r2 holds the length (the bpf_conformance convention).  0: 65536,
-	 * trusting the caller to pass at least what the program touches. */
+	 * trusting the caller to pass at least what the program touches;
+	 * SKEP_VERIFY_NO_MEM: there is no memory, r1 and r2 are 0. */
 	size_t raw_mem_size;
 };
+
+#define SKEP_VERIFY_NO_MEM ((size_t)-1)
 
 struct skep_verify_result {
 	int accepted;

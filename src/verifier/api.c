@@ -169,6 +169,7 @@ static void api_explain_text(struct verifier_env *env, const struct skep_verify_
 static int api_setup(struct verifier_env *env, const struct skep_verify_opts *o)
 {
 	env->prog_type = o->prog_type;
+	env->raw_no_mem = o->raw_mem_size == SKEP_VERIFY_NO_MEM;
 	env->raw_mem_size = o->raw_mem_size ? o->raw_mem_size : 65536;
 	if (env->raw_mem_size > 0x7fffffff)
 		env->raw_mem_size = 0x7fffffff;

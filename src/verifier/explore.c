@@ -267,6 +267,11 @@ static void explore_init(struct verifier_env *env, struct vstate *st)
 		reg_mark_ptr(&regs[1], VT_CTX);
 		return;
 	}
+	if (env->raw_no_mem) {
+		reg_mark_const(&regs[1], 0);
+		reg_mark_const(&regs[2], 0);
+		return;
+	}
 	reg_mark_ptr(&regs[1], VT_MEM);
 	regs[1].mem_size = (uint32_t)env->raw_mem_size;
 	reg_mark_unknown(&regs[2]);

@@ -175,6 +175,7 @@ struct verifier_env {
 	size_t len;
 	uint32_t prog_type;
 	size_t raw_mem_size;
+	int raw_no_mem; /* raw program run without memory: r1 = r2 = 0 */
 	const struct ctx_desc *ctx;
 	struct vmapinfo *maps;
 	size_t nr_maps;

@@ -67,6 +67,25 @@ int main(void)
 	write_file(path, "12345678", 8);
 	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s --checked", tmp, path);
 	harness_expect_skep(&h, "checked_fault_names_insn", args, 1, "insn 0: 4-byte read at 0x");
+	/* The unchecked engines run only what the verifier accepts: the rest runs
+	 * checked, so a read past --mem (or through r1 with no --mem) is an error
+	 * naming the instruction, never a crash. */
+	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s", tmp, path);
+	harness_expect_skep(&h, "unverified_runs_checked", args, 1,
+			    "running it in the checked interpreter");
+	harness_expect_skep(&h, "unverified_fault_names_insn", args, 1, "insn 0: 4-byte read at 0x");
+	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s --jit", tmp, path);
+	harness_expect_skep(&h, "unverified_jit_runs_checked", args, 1,
+			    "running it in the checked JIT");
+	snprintf(args, sizeof(args), "test-run %s/oob.bin --jit", tmp);
+	harness_expect_skep(&h, "no_mem_read_is_an_error", args, 1, "insn 0: 4-byte read at 0x40");
+	{
+		static char out[8192];
+		int rc = harness_skep("test-run examples/fnv1a.s --mem examples/hello.txt --jit", out,
+				      sizeof(out));
+		harness_check(&h, rc == 0 && !strstr(out, "checked"), "verified_runs_unchecked",
+			      "exit %d: %s", rc, out);
+	}
 
 	snprintf(path, sizeof(path), "%s/badop.bin", tmp);
 	write_file(path, badop, sizeof(badop));

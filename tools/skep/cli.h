@@ -107,6 +107,14 @@ struct cli_program {
  * the program uses (does not own) them and they must outlive it. */
 int cli_program_open(const char *spec, struct skep_vm *vm, struct cli_maps *extra_maps,
 		     struct cli_program *out);
+/* The mode to run p in: the unchecked engines (--interp, --jit) trust the
+ * program, so one that skep's verifier does not accept as it will run (as
+ * `type` with its context, or raw with raw_mem bytes at r1, or none:
+ * SKEP_VERIFY_NO_MEM) runs in the checked engine of the same kind instead, and
+ * stderr says why: a bad access is then an error naming the instruction, not
+ * a crash.  Checked modes are returned as they are. */
+enum skep_exec_mode cli_program_safe_mode(const struct cli_program *p, uint32_t type,
+					  size_t raw_mem, enum skep_exec_mode mode);
 /* Load (once) with the program's maps; the program stays owned by p. */
 int cli_program_load(struct cli_program *p, const struct skep_load_opts *lo,
 		     struct skep_prog **out);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "loader/loader.h"
+#include "skep/verifier.h"
 
 int cli_prog_type_parse(const char *name, uint32_t *type)
 {
@@ -141,6 +142,25 @@ int cli_program_open(const char *spec, struct skep_vm *vm, struct cli_maps *extr
 			out->map_names[i] = extra_maps->names[i];
 	}
 	return 0;
+}
+
+enum skep_exec_mode cli_program_safe_mode(const struct cli_program *p, uint32_t type,
+					  size_t raw_mem, enum skep_exec_mode mode)
+{
+	struct skep_verify_opts vo = {.sz = sizeof(vo), .prog_type = type, .maps = p->maps,
+				      .nr_maps = p->nr_maps, .raw_mem_size = raw_mem};
+	struct skep_verify_result res;
+	int jit = mode == SKEP_EXEC_JIT;
+	char where[32] = "";
+
+	if ((mode != SKEP_EXEC_INTERP && !jit) || !skep_verify(p->vm, p->insns, p->len, &vo, &res))
+		return mode;
+	if (res.error_insn >= 0)
+		snprintf(where, sizeof(where), "insn %lld: ", (long long)res.error_insn);
+	fprintf(stderr, "skep: %s: skep's verifier does not accept it (%s%s); running it in the "
+			"checked %s\n",
+		p->name, where, res.message, jit ? "JIT" : "interpreter");
+	return jit ? SKEP_EXEC_JIT_CHECKED : SKEP_EXEC_CHECKED;
 }
 
 int cli_program_load(struct cli_program *p, const struct skep_load_opts *lo,

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/bpf.h>
 
 #include "cli.h"
+#include "skep/verifier.h"
 
 struct test_run_args {
 	/* PROG, --mem, --rodata; packet programs (cli_pkt.c): --type, --data,
@@ -203,6 +205,10 @@ int cmd_test_run(int argc, char **argv)
 	if ((rc = cli_run_open(&a.run, vm, &a.maps, &r)))
 		goto out;
 	rc = CLI_USAGE;
+	if (cli_run_kind(&a.run, &r))
+		goto out;
+	a.mode = cli_program_safe_mode(&r.p, r.packets ? r.type : BPF_PROG_TYPE_UNSPEC,
+				       r.packets ? 0 : mem_len ? mem_len : SKEP_VERIFY_NO_MEM, a.mode);
 	/* Compile now, so that ns_per_run times runs, not the JIT (as the
 	 * kernel's test run times a program compiled at load). */
 	if ((a.mode == SKEP_EXEC_JIT || a.mode == SKEP_EXEC_JIT_CHECKED) &&
@@ -212,8 +218,6 @@ int cmd_test_run(int argc, char **argv)
 		rc = CLI_NEGATIVE;
 		goto out;
 	}
-	if (cli_run_kind(&a.run, &r))
-		goto out;
 	if (r.packets) {
 		struct cli_pkt_run pr = {
 			.spec = a.run.prog, .data = a.run.data, .pcap = a.run.pcap, .ctx = a.run.ctx,

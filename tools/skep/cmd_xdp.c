@@ -453,6 +453,7 @@ static int xdp_run(int argc, char **argv)
 	skep_vm_set_trace(vm, cli_trace_line, NULL);
 	if ((rc = xdp_open_prog(a.prog, vm, &a.maps, &p, &prog)))
 		goto out;
+	a.mode = cli_program_safe_mode(&p, BPF_PROG_TYPE_XDP, 0, a.mode);
 	for (size_t i = 0; i < a.nr_updates; i++)
 		if ((rc = xdp_apply_update(&p, a.updates[i])))
 			goto out;

@@ -353,6 +353,7 @@ int xdp_attach(int argc, char **argv)
 	skep_vm_set_trace(vm, cli_trace_line, NULL);
 	if ((rc = xdp_open_prog(argv[optind], vm, &maps, &p, &l.prog)))
 		goto out;
+	l.ro.mode = cli_program_safe_mode(&p, BPF_PROG_TYPE_XDP, 0, l.ro.mode);
 	for (size_t i = 0; i < nr_updates; i++)
 		if ((rc = xdp_apply_update(&p, updates[i])))
 			goto out;
