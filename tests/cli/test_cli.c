@@ -73,7 +73,8 @@ int main(void)
 	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s", tmp, path);
 	harness_expect_skep(&h, "unverified_runs_checked", args, 1,
 			    "running it in the checked interpreter");
-	harness_expect_skep(&h, "unverified_fault_names_insn", args, 1, "insn 0: 4-byte read at 0x");
+	harness_expect_skep(&h, "unverified_fault_names_insn", args, 1,
+			    "insn 0: 4-byte read at 0x");
 	snprintf(args, sizeof(args), "test-run %s/oob.bin --mem %s --jit", tmp, path);
 	harness_expect_skep(&h, "unverified_jit_runs_checked", args, 1,
 			    "running it in the checked JIT");
@@ -81,8 +82,8 @@ int main(void)
 	harness_expect_skep(&h, "no_mem_read_is_an_error", args, 1, "insn 0: 4-byte read at 0x40");
 	{
 		static char out[8192];
-		int rc = harness_skep("test-run examples/fnv1a.s --mem examples/hello.txt --jit", out,
-				      sizeof(out));
+		int rc = harness_skep("test-run examples/fnv1a.s --mem examples/hello.txt --jit",
+				      out, sizeof(out));
 		harness_check(&h, rc == 0 && !strstr(out, "checked"), "verified_runs_unchecked",
 			      "exit %d: %s", rc, out);
 	}
