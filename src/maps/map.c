@@ -27,6 +27,7 @@ const struct map_ops *map_ops_of(uint32_t type)
 	case BPF_MAP_TYPE_STACK: return &map_stack_ops;
 	case BPF_MAP_TYPE_RINGBUF: return &map_ringbuf_ops;
 	case BPF_MAP_TYPE_BLOOM_FILTER: return &map_bloom_ops;
+	case BPF_MAP_TYPE_STACK_TRACE: return &map_stack_trace_ops;
 	case BPF_MAP_TYPE_PERF_EVENT_ARRAY: return &map_perf_event_array_ops;
 	case BPF_MAP_TYPE_DEVMAP: return &map_devmap_ops;
 	case BPF_MAP_TYPE_DEVMAP_HASH: return &map_devmap_hash_ops;

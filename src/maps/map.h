@@ -145,6 +145,7 @@ extern const struct map_ops map_array_ops, map_percpu_array_ops, map_prog_array_
 	map_array_of_maps_ops;
 extern const struct map_ops map_hash_ops, map_percpu_hash_ops, map_lru_hash_ops,
 	map_lru_percpu_hash_ops, map_hash_of_maps_ops;
+extern const struct map_ops map_stack_trace_ops;
 extern const struct map_ops map_lpm_ops, map_queue_ops, map_stack_ops, map_bloom_ops,
 	map_ringbuf_ops, map_perf_event_array_ops;
 extern const struct map_ops map_devmap_ops, map_devmap_hash_ops, map_cpumap_ops;

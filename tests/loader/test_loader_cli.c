@@ -45,6 +45,12 @@ int main(void)
 	}
 	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o", ex);
 	harness_expect_skep(&h, "test_run_object", args, 0, "retval: 21 (0x15)");
+	/* A kprobe with a STACK_TRACE map: no kernel stack in user space, so
+	 * bpf_get_stackid's -EFAULT is what each run counts. */
+	snprintf(args, sizeof(args), "test-run %s/stackcount.bpf.o --repeat 3 --dump-maps", ex);
+	harness_expect_skep(&h, "stack_trace_object", args, 0, "key: (__s32)-14  value: (__u64)3");
+	snprintf(args, sizeof(args), "verify %s/stackcount.bpf.o --json", ex);
+	harness_expect_skep(&h, "stack_trace_object_verifies", args, 0, "{\"accepted\": true");
 	snprintf(args, sizeof(args), "test-run %s/globals.bpf.o:globals --rodata scale=u32:5 --json "
 		 "--dump-maps", ex);
 	harness_expect_skep(&h, "test_run_rodata", args, 0, "{\"retval\": 35,");

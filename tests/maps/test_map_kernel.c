@@ -69,6 +69,18 @@ static void test_create_checks(struct harness *h)
 		ATTR(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 8, 4, 4, 0),
 		ATTR(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 4, 0),
 		ATTR(BPF_MAP_TYPE_HASH_OF_MAPS, 4, 4, 4, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 8 * 127, 16, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 8, 16, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 8, 64, 16, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 12, 16, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 0, 16, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 64, 0, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 8 * 128, 16, 0),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 32 * 4, 16, BPF_F_STACK_BUILD_ID),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 24, 16, BPF_F_STACK_BUILD_ID),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 64, 16, BPF_F_NO_PREALLOC),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 64, 16, BPF_F_RDONLY),
+		ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 64, 1000, 0),
 	};
 	struct dual d;
 	int bad = 0;
@@ -251,6 +263,30 @@ static void test_random_lpm6(struct harness *h, int nops)
 			break;
 		}
 	}
+	d_keyset(&d, 1);
+	dual_end(&d);
+}
+
+/* STACK_TRACE from user space: nothing fills it (no kernel stacks to record
+ * here, none from a syscall there), so every answer is about ids out of
+ * range or free: lookups, deletes, updates and the walk of the ids. */
+static void test_stack_trace(struct harness *h)
+{
+	struct skep_map_attr a = ATTR(BPF_MAP_TYPE_STACK_TRACE, 4, 64, 20, 0);
+	uint8_t val[64] = {1};
+	struct dual d;
+
+	if (dual_open(&d, h, "stack_trace", &a, 0)) {
+		dual_end(&d);
+		return;
+	}
+	for (uint32_t id = 0; id < 40 && !d.bad; id += 3) {
+		d_lookup(&d, &id);
+		d_update(&d, &id, val, BPF_ANY);
+		d_delete(&d, &id);
+		d_next(&d, &id, 1);
+	}
+	d_next(&d, NULL, 1);
 	d_keyset(&d, 1);
 	dual_end(&d);
 }
@@ -459,5 +495,6 @@ int main(void)
 	test_random(&h, BPF_MAP_TYPE_PERCPU_HASH, "random_percpu_hash", 0, 3000);
 	test_random(&h, BPF_MAP_TYPE_LPM_TRIE, "random_lpm_trie", BPF_F_NO_PREALLOC, 5000);
 	test_random_lpm6(&h, 5000);
+	test_stack_trace(&h);
 	return harness_exit(&h);
 }
