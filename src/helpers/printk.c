@@ -219,18 +219,20 @@ static int helper_fmt_len(struct skep_call_ctx *cx, uint64_t fmt, uint64_t size,
 	return nul ? (int)(nul - (const char *)(uintptr_t)fmt) : -2;
 }
 
-HELPER_FN(trace_printk)
+/* trace_printk and trace_vprintk: format fmt (size bytes at most, NUL
+ * included) with args into one trace line for the VM's trace sink. */
+static uint64_t helper_trace_line(struct skep_call_ctx *cx, uint64_t fmt, uint64_t size,
+				  const uint64_t *args, size_t nr, const char *name)
 {
-	uint64_t args[3] = {r3, r4, r5};
 	char line[PRINTK_LINE];
 	struct skep_vm *vm = cx->prog->vm;
-	int n = helper_fmt_len(cx, r1, r2, "bpf_trace_printk"), len;
+	int n = helper_fmt_len(cx, fmt, size, name), len;
 
 	if (n == -1)
 		return 0;
 	if (n < 0)
 		return (uint64_t)-EINVAL;
-	len = helper_format(line, sizeof(line), (const char *)(uintptr_t)r1, (size_t)n, args, 3);
+	len = helper_format(line, sizeof(line), (const char *)(uintptr_t)fmt, (size_t)n, args, nr);
 	if (len < 0)
 		return (uint64_t)(int64_t)len;
 	if (len >= (int)sizeof(line))
@@ -238,6 +240,13 @@ HELPER_FN(trace_printk)
 	if (vm->trace)
 		vm->trace(vm->trace_ctx, line, (size_t)len - (len && line[len - 1] == '\n'));
 	return (uint64_t)len;
+}
+
+HELPER_FN(trace_printk)
+{
+	uint64_t args[3] = {r3, r4, r5};
+
+	return helper_trace_line(cx, r1, r2, args, 3, "bpf_trace_printk");
 }
 
 HELPER_FN(snprintf)
@@ -275,9 +284,6 @@ HELPER_FN(snprintf)
 HELPER_FN(trace_vprintk)
 {
 	uint64_t args[SNPRINTF_ARGS];
-	char line[PRINTK_LINE];
-	struct skep_vm *vm = cx->prog->vm;
-	int n, len;
 
 	if (!helper_mem(cx, r3, r4, 0, "bpf_trace_vprintk", "r3 (data)"))
 		return 0;
@@ -285,18 +291,5 @@ HELPER_FN(trace_vprintk)
 		return (uint64_t)-EINVAL;
 	if (r4)
 		memcpy(args, (const void *)(uintptr_t)r3, r4);
-	n = helper_fmt_len(cx, r1, r2, "bpf_trace_vprintk");
-	if (n == -1)
-		return 0;
-	if (n < 0)
-		return (uint64_t)-EINVAL;
-	len = helper_format(line, sizeof(line), (const char *)(uintptr_t)r1, (size_t)n, args,
-			    r4 / 8);
-	if (len < 0)
-		return (uint64_t)(int64_t)len;
-	if (len >= (int)sizeof(line))
-		len = sizeof(line) - 1;
-	if (vm->trace)
-		vm->trace(vm->trace_ctx, line, (size_t)len - (len && line[len - 1] == '\n'));
-	return (uint64_t)len;
+	return helper_trace_line(cx, r1, r2, args, r4 / 8, "bpf_trace_vprintk");
 }

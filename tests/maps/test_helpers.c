@@ -141,6 +141,40 @@ static void test_trace_printk(struct harness *h)
 	skep_vm_free(vm);
 }
 
+/* bpf_trace_vprintk: the same line from the arguments in an array (at mem+16). */
+static void test_trace_vprintk(struct harness *h)
+{
+	struct skep_vm *vm = skep_vm_new();
+	struct trace_lines t = {"", 0};
+	uint8_t mem[32] = "n=%d x=%x\n";
+	int64_t args[2] = {-7, 0xbeef};
+	char log[256];
+	struct pb pbuf = {0}, *b = &pbuf;
+	uint64_t r0;
+
+	memcpy(mem + 16, args, sizeof(args));
+	skep_vm_set_trace(vm, on_trace, &t);
+	pb_mov(b, 2, 12);
+	pb_movr(b, 3, 1);
+	PB(.code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 3, .imm = 16);
+	pb_mov(b, 4, 16);
+	pb_call(b, BPF_FUNC_trace_vprintk);
+	pb_exit(b);
+	r0 = run(vm, b, mem, sizeof(mem), 0, log, sizeof(log), NULL);
+	harness_check(h, t.n == 1 && !strcmp(t.text, "n=-7 x=beef;") && r0 == 12, "trace_vprintk",
+		      "lines %d '%s' r0 %lld", t.n, t.text, (long long)r0);
+	b->n = 0;
+	pb_mov(b, 2, 12);
+	pb_movr(b, 3, 1);
+	pb_mov(b, 4, 12); /* not a whole number of u64s */
+	pb_call(b, BPF_FUNC_trace_vprintk);
+	pb_exit(b);
+	r0 = run(vm, b, mem, sizeof(mem), 0, log, sizeof(log), NULL);
+	harness_check(h, r0 == (uint64_t)-EINVAL && t.n == 1, "trace_vprintk_whole_args",
+		      "r0 %lld", (long long)r0);
+	skep_vm_free(vm);
+}
+
 /* An unverified program that takes a lock twice (or a word that is no free
  * lock) stops with -EDEADLK in a checked run instead of spinning for ever. */
 static void test_spin_lock_checked(struct harness *h)
@@ -376,6 +410,7 @@ int main(void)
 	test_proto_table(&h);
 	test_format(&h);
 	test_trace_printk(&h);
+	test_trace_vprintk(&h);
 	test_snprintf(&h);
 	test_spin_lock_checked(&h);
 	test_probe_read(&h);
