@@ -196,6 +196,31 @@ static int prog_run_jit(struct skep_prog *prog, int checked, struct interp_env *
 	return err ? err : jit_run(jit, env, prog_tail_jit, res);
 }
 
+/* A run's call context as o asks for it, its packet included. */
+static void prog_cx_init(struct skep_call_ctx *cx, struct skep_prog *prog,
+			 const struct skep_run_opts *o, struct skep_log *log)
+{
+	callctx_init(cx, prog, o->user, o->cpu, log);
+	cx->packet = o->packet;
+	cx->packet_len = o->packet_len;
+}
+
+/* What every run of o starts from: r1-r5, the stack, the budget; a blank result. */
+static void prog_env_init(struct interp_env *env, uint8_t *stack, struct skep_call_ctx *cx,
+			  struct skep_log *log, const struct skep_run_opts *o,
+			  struct skep_run_result *res)
+{
+	*env = (struct interp_env){
+		.stack = stack,
+		.budget = o->insn_budget ? o->insn_budget : SKEP_DEFAULT_INSN_BUDGET,
+		.cx = cx,
+		.log = log,
+	};
+	memcpy(env->args, o->args, sizeof(env->args));
+	memset(res, 0, sizeof(*res));
+	res->fault_insn = -1;
+}
+
 int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 		  struct skep_run_result *res)
 {
@@ -205,21 +230,12 @@ int skep_prog_run(struct skep_prog *prog, const struct skep_run_opts *opts,
 	_Alignas(16) uint8_t stack[SKEP_MAX_FRAMES * SKEP_STACK_SIZE];
 	struct skep_call_ctx cx;
 	struct skep_run_result scratch;
-	struct interp_env env = {
-		.stack = stack,
-		.budget = o->insn_budget ? o->insn_budget : SKEP_DEFAULT_INSN_BUDGET,
-		.cx = &cx,
-		.log = &log,
-	};
+	struct interp_env env;
 
-	callctx_init(&cx, prog, o->user, o->cpu, &log);
-	cx.packet = o->packet;
-	cx.packet_len = o->packet_len;
 	if (!res)
 		res = &scratch;
-	memset(res, 0, sizeof(*res));
-	res->fault_insn = -1;
-	memcpy(env.args, o->args, sizeof(env.args));
+	prog_cx_init(&cx, prog, o, &log);
+	prog_env_init(&env, stack, &cx, &log, o, res);
 	if (o->mode == SKEP_EXEC_CHECKED || o->mode == SKEP_EXEC_JIT_CHECKED) {
 		memset(stack, 0, sizeof(stack));
 		cx.checked = 1;
@@ -248,9 +264,7 @@ static int prog_each_step(void *p, struct interp_env *env, const struct skep_run
 {
 	struct prog_each *r = p;
 
-	callctx_init(r->cx, r->prog, r->o->user, r->o->cpu, env->log);
-	r->cx->packet = r->o->packet;
-	r->cx->packet_len = r->o->packet_len;
+	prog_cx_init(r->cx, r->prog, r->o, env->log);
 	return r->step(r->arg, prev, &r->cx->packet, &r->cx->packet_len);
 }
 
@@ -261,20 +275,13 @@ int prog_run_each(struct skep_prog *prog, const struct skep_run_opts *o, prog_st
 	_Alignas(16) uint8_t stack[SKEP_MAX_FRAMES * SKEP_STACK_SIZE];
 	struct skep_call_ctx cx;
 	struct prog_each r = {prog, o, &cx, step, arg};
-	struct interp_env env = {
-		.stack = stack,
-		.budget = o->insn_budget ? o->insn_budget : SKEP_DEFAULT_INSN_BUDGET,
-		.cx = &cx,
-		.log = &log,
-	};
+	struct interp_env env;
 	struct jit_prog *jit;
 	int err;
 
-	memset(res, 0, sizeof(*res));
-	res->fault_insn = -1;
-	memcpy(env.args, o->args, sizeof(env.args));
+	/* the context is set up before each run, by prog_each_step */
+	prog_env_init(&env, stack, &cx, &log, o, res);
 	if (o->mode == SKEP_EXEC_JIT) {
-		callctx_init(&cx, prog, o->user, o->cpu, &log);
 		err = prog_jit(prog, 0, &jit, &log);
 		if (err)
 			return err;
