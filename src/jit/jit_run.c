@@ -172,7 +172,7 @@ int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void
 	struct jit_run run;
 
 	*done = 0;
-	if (jit->checked || env->entry >= jit->len || !jit->isa->is_func_start[env->entry])
+	if (jit->checked || !jit_entry_ok(jit, env))
 		return -EINVAL;
 	jit_run_init(&run, jit, env, NULL);
 	run.batch_cur = (uint64_t)(uintptr_t)items;
@@ -187,6 +187,21 @@ int jit_run_batch(const struct jit_prog *jit, struct interp_env *env, const void
 	return run.status == JIT_STOP_NONE ? 0 : jit_stopped(&run, env, &res);
 }
 
+/* One run of a set-up jit_run: r0 into res, and how it ended. */
+static inline __attribute__((always_inline)) int jit_enter(const struct jit_prog *jit,
+							   struct jit_run *run,
+							   struct interp_env *env,
+							   struct skep_run_result *res)
+{
+	res->retval = jit->entry(run);
+	if (jit->checked)
+		res->insns = env->budget - run->budget;
+	if (run->status != JIT_STOP_NONE)
+		return jit_stopped(run, env, res);
+	res->fault_insn = -1;
+	return 0;
+}
+
 int jit_run_each(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail,
 		 int (*step)(void *arg, struct interp_env *env, const struct skep_run_result *prev),
 		 void *arg, struct skep_run_result *res)
@@ -197,16 +212,13 @@ int jit_run_each(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn
 		return -EINVAL;
 	jit_run_init(&run, jit, env, tail);
 	for (const struct skep_run_result *prev = NULL; step(arg, env, prev); prev = res) {
+		int err;
 		/* what a run changes of the jit_run */
 		run.budget = env->budget;
 		run.cur = NULL;
-		res->retval = jit->entry(&run);
-		if (jit->checked)
-			res->insns = env->budget - run.budget;
-		if (run.status != JIT_STOP_NONE)
-			return jit_stopped(&run, env, res);
+		if ((err = jit_enter(jit, &run, env, res)))
+			return err;
 	}
-	res->fault_insn = -1;
 	return 0;
 }
 
@@ -218,12 +230,5 @@ int jit_run(const struct jit_prog *jit, struct interp_env *env, jit_tail_fn tail
 	if (!jit_entry_ok(jit, env))
 		return -EINVAL;
 	jit_run_init(&run, jit, env, tail);
-	res->retval = jit->entry(&run);
-	if (jit->checked)
-		res->insns = env->budget - run.budget;
-	if (run.status == JIT_STOP_NONE) {
-		res->fault_insn = -1;
-		return 0;
-	}
-	return jit_stopped(&run, env, res);
+	return jit_enter(jit, &run, env, res);
 }
