@@ -153,38 +153,45 @@ static int jit_pkt_base(struct jit_state *s, int32_t *data_off, int32_t *len_off
 	return JIT_T2;
 }
 
+/* Flags of the packet's length minus end, the length in the fused loop's
+ * register (base < 0) or at [base + len_off]. */
+static void jit_pkt_len_cmp(struct jit_state *s, int base, int32_t len_off, int64_t end)
+{
+	struct x86_buf *e = &s->e;
+
+	if (end <= INT32_MAX && base < 0) {
+		x86_alu_ri(e, 8, X86_CMP, s->fuse.len_reg, (int32_t)end);
+	} else if (end <= INT32_MAX) {
+		x86_alu_mi(e, 8, X86_CMP, base, len_off, (int32_t)end);
+	} else {
+		if (base < 0)
+			x86_mov_rr(e, 8, JIT_T0, s->fuse.len_reg);
+		else
+			x86_load(e, 8, JIT_T0, base, len_off);
+		x86_mov_ri32(e, JIT_T1, (uint32_t)end); /* fits: end < 2^31 + 8 */
+		x86_alu_rr(e, 8, X86_CMP, JIT_T0, JIT_T1);
+	}
+}
+
 /* LD_ABS with a constant offset: its bounds are partly known at compile time. */
 static void jit_emit_ldabs(struct jit_state *s, int sz, int32_t imm)
 {
 	struct x86_buf *e = &s->e;
-	int64_t end = (int64_t)imm + sz;
-	int32_t data_off, len_off;
-	int base;
+	int32_t data_off = 0, len_off = 0;
+	int base = -1;
 
 	if (imm < 0) {
 		jit_stub_jmp(s, JIT_STUB_PKT_OOB);
 		return;
 	}
-	if (jit_pkt_in_regs(s)) {
-		if (end <= INT32_MAX) {
-			x86_alu_ri(e, 8, X86_CMP, s->fuse.len_reg, (int32_t)end);
-		} else {
-			x86_mov_ri32(e, JIT_T1, (uint32_t)end);
-			x86_alu_rr(e, 8, X86_CMP, s->fuse.len_reg, JIT_T1);
-		}
-		jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
+	if (!jit_pkt_in_regs(s))
+		base = jit_pkt_base(s, &data_off, &len_off);
+	jit_pkt_len_cmp(s, base, len_off, (int64_t)imm + sz);
+	jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
+	if (base < 0) {
 		jit_ldpkt_value(e, sz, s->fuse.pkt_reg, imm);
 		return;
 	}
-	base = jit_pkt_base(s, &data_off, &len_off);
-	if (end <= INT32_MAX) {
-		x86_alu_mi(e, 8, X86_CMP, base, len_off, (int32_t)end);
-	} else {
-		x86_load(e, 8, JIT_T0, base, len_off);
-		x86_mov_ri32(e, JIT_T1, (uint32_t)end); /* fits: imm < 2^31 */
-		x86_alu_rr(e, 8, X86_CMP, JIT_T0, JIT_T1);
-	}
-	jit_stub_jcc(s, X86_CC_B, JIT_STUB_PKT_OOB);
 	x86_load(e, 8, JIT_T0, base, data_off);
 	jit_ldpkt_value(e, sz, JIT_T0, imm);
 }
