@@ -189,8 +189,8 @@ static int prog_run_jit(struct skep_prog *prog, int checked, struct interp_env *
 			struct skep_run_result *res)
 {
 	/* compiled already: the common case, without a call */
-	struct jit_prog *jit = __atomic_load_n(checked ? &prog->jit_checked : &prog->jit,
-					       __ATOMIC_ACQUIRE);
+	struct jit_prog *jit =
+		__atomic_load_n(checked ? &prog->jit_checked : &prog->jit, __ATOMIC_ACQUIRE);
 	int err = jit ? 0 : prog_jit(prog, checked, &jit, env->log);
 
 	return err ? err : jit_run(jit, env, prog_tail_jit, res);

@@ -130,8 +130,10 @@ static int jit_stopped(const struct jit_run *run, struct interp_env *env,
 	}
 }
 
-static inline __attribute__((always_inline)) void jit_run_init(struct jit_run *r, const struct jit_prog *jit,
-			 const struct interp_env *env, jit_tail_fn tail)
+static inline __attribute__((always_inline)) void jit_run_init(struct jit_run *r,
+							       const struct jit_prog *jit,
+							       const struct interp_env *env,
+							       jit_tail_fn tail)
 {
 	uint8_t *top = env->stack + SKEP_MAX_FRAMES * SKEP_STACK_SIZE;
 
